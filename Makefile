@@ -1,0 +1,54 @@
+# 政策通 — the two entry commands are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test venv index eval bench lint test-llm browser clean
+
+# Create the virtualenv and install the project (CPU torch pinned in pyproject.toml).
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (Python 3.11) on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+index: $(STAMP)
+	$(BIN)/python -m assistant index
+
+run: $(STAMP)
+	$(BIN)/python -m assistant index --if-stale
+	$(BIN)/python app.py
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
+
+eval: $(STAMP)
+	$(BIN)/python -m eval run
+
+bench: $(STAMP)
+	$(BIN)/python -m eval bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check assistant eval tests app.py
+	$(BIN)/ruff format --check assistant eval tests app.py
+	$(BIN)/mypy assistant
+
+# Headless Chromium for the browser tests (Debian packages; Playwright never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
+
+test-llm: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[llm]'
+	bash scripts/test-llm.sh
+
+clean:
+	rm -rf index/current index/builds .pytest_cache

@@ -1,0 +1,155 @@
+"""Command line: ``python -m assistant {corpus,index,ask,chat}``.
+
+Errors the user can fix are printed as one line (exit 2); unexpected ones
+re-raise under pytest or with ``POLICY_RAISE_ERRORS=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from . import Assistant, AssistantError, Settings
+from .types import Measure
+
+
+def _measure_lines(m: Measure) -> list[str]:
+    lines = [
+        f"第{m.number}条 {m.title}",
+        f"  文件: {m.doc_id}",
+        f"  类别: （{'一二三四五六七八九十'[m.category_no - 1]}）{m.category}",
+        f"  责任单位: {'、'.join(m.departments)}",
+    ]
+    if m.amounts:
+        lines.append("  金额: " + "；".join(f"{a.text}" + (f"（{a.purpose}）" if a.purpose else "") for a in m.amounts))
+    if m.percents:
+        lines.append("  比例: " + "、".join(p.text for p in m.percents))
+    if m.deadlines:
+        lines.append("  期限: " + "；".join(f"{d.text} → {d.date.isoformat()}（{'截至' if d.kind == 'until' else '完成于'}）" for d in m.deadlines))
+    lines.append(f"  原文: {m.text}")
+    return lines
+
+
+def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from .parse import load_corpus
+
+    corpus = load_corpus(settings.corpus_dir)
+    if args.action == "show":
+        doc = corpus.document(args.doc)
+        try:
+            m = doc.measure(args.number)
+        except KeyError as ex:
+            raise AssistantError(str(ex).strip("'\"")) from None
+        print("\n".join(_measure_lines(m)))
+        return 0
+    for d in corpus.documents:
+        print(f"{d.id}: 《{d.title}》 {d.number}")
+        print(f"  发文机关 {d.issuer}；印发 {d.issued}；施行 {d.effective}；有效期 {d.validity_years} 年，至 {d.expires}")
+        print(f"  类别 {len(d.categories)}；措施 {len(d.measures)}；其他章节 {len(d.sections)}")
+        print(f"  金额 {sum(len(m.amounts) for m in d.measures)}；比例 {sum(len(m.percents) for m in d.measures)}；期限 {sum(len(m.deadlines) for m in d.measures)}")
+        depts = sorted({x for m in d.measures for x in m.departments})
+        print(f"  责任单位 {len(depts)} 个")
+        for i, c in enumerate(d.categories, start=1):
+            print(f"    （{'一二三四五六七八九十'[i - 1]}）{c}: {sum(m.category_no == i for m in d.measures)} 条")
+    print(f"corpus sha256 {corpus.sha256[:16]}…")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from .embed import Embedder
+    from .index import build_index, check_index, fingerprint
+    from .lexicon import Lexicon
+    from .parse import load_corpus
+
+    corpus = load_corpus(settings.corpus_dir)
+    lexicon = Lexicon.for_corpus(corpus, settings.corpus_dir / "synonyms.toml")
+    embedder = Embedder.load(settings.embed_model)
+    if args.if_stale:
+        folder, why = check_index(settings, fingerprint(corpus, lexicon, embedder.model_id))
+        if folder is not None:
+            print(f"index is up to date: {folder}")
+            return 0
+        print(f"index {why}; building")
+    t0 = time.perf_counter()
+    folder = build_index(settings, corpus, lexicon, embedder, quiet=args.quiet)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    print(f"built {folder} in {time.perf_counter() - t0:.1f}s: {manifest['nodes']} nodes, model {manifest['model_id']}, embeddings {manifest['embeddings']}")
+    return 0
+
+
+def _print_reply(reply: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=1))
+        return
+    print(reply.text)
+    for c in reply.citations:
+        print(f"  · {c.label} {c.title}｜{c.category}｜{'、'.join(c.departments)}")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    bot = Assistant(settings)
+    _print_reply(bot.ask(args.question), args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    bot = Assistant(settings)
+    history: list[dict[str, str]] = []
+    print("政策通 — 输入问题，回车提问；输入 /clear 清空对话，/quit 退出。")
+    while True:
+        try:
+            q = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if q in ("/quit", "/exit"):
+            return 0
+        if q == "/clear":
+            history.clear()
+            continue
+        if not q:
+            continue
+        try:
+            reply = bot.ask(q, history)
+        except AssistantError as ex:
+            print(f"（{ex}）")
+            continue
+        _print_reply(reply, False)
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": reply.text}]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="政策通: grounded answers about policy documents")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("corpus", help="inspect the parsed corpus")
+    csub = c.add_subparsers(dest="action", required=True)
+    show = csub.add_parser("show", help="print one measure")
+    show.add_argument("number", type=int)
+    show.add_argument("--doc", default=None, help="document id (default: the first)")
+    csub.add_parser("stats", help="counts per document")
+    i = sub.add_parser("index", help="build the search index")
+    i.add_argument("--if-stale", action="store_true", help="only when missing, stale or damaged")
+    i.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question")
+    a.add_argument("--json", action="store_true")
+    sub.add_parser("chat", help="interactive session in the terminal")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return {"corpus": cmd_corpus, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat}[args.cmd](args, settings)
+    except AssistantError as ex:
+        if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("POLICY_RAISE_ERRORS"):
+            raise
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

