@@ -28,9 +28,18 @@ from .errors import (  # noqa: E402
     InvalidQuestionError,
     LLMError,
 )
-from .service import Assistant  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Citation, Document, Hit, Measure, Reply, Section  # noqa: E402
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use: the corpus CLI and tools need no torch/Chroma start-up cost.
+    if name == "Assistant":
+        from .service import Assistant
+
+        return Assistant
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+
 
 __all__ = [
     "Assistant",

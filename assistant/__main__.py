@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from . import Assistant, AssistantError, Settings
+from . import AssistantError, Settings
 from .types import Measure
 
 
@@ -92,12 +92,16 @@ def _print_reply(reply: Any, as_json: bool) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .service import Assistant
+
     bot = Assistant(settings)
     _print_reply(bot.ask(args.question), args.json)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from .service import Assistant
+
     bot = Assistant(settings)
     history: list[dict[str, str]] = []
     print("政策通 — 输入问题，回车提问；输入 /clear 清空对话，/quit 退出。")

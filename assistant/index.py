@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +43,7 @@ log = logging.getLogger("assistant.index")
 INDEX_FORMAT = 3  # bump when node construction or files change
 CHILD_MIN_CHARS = 220  # measures longer than this also get sentence-group children
 CHILD_MAX_CHARS = 120  # target size of one sentence group
+DENSE_MAX_CHARS = 256  # embed at most this much of a node's text
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class Node:
     kind: str  # "measure" | "section" | "child"
     text: str
     tokens: tuple[str, ...] = ()
+
+    @property
+    def dense_text(self) -> str:
+        """What the embedder sees: long texts are cut, since their sentence-group children
+        carry the rest and e5's cost grows faster than linearly with length."""
+        return self.text[:DENSE_MAX_CHARS]
 
 
 def _measure_text(m: Measure) -> str:
@@ -95,7 +103,7 @@ def build_nodes(corpus: Corpus, lexicon: Lexicon) -> list[Node]:
 
 def fingerprint(corpus: Corpus, lexicon: Lexicon, model_id: str) -> str:
     """What the index depends on; a different value means the index is stale."""
-    raw = f"{INDEX_FORMAT}|{corpus.sha256}|{lexicon.fingerprint}|{model_id}|{CHILD_MIN_CHARS}|{CHILD_MAX_CHARS}"
+    raw = f"{INDEX_FORMAT}|{corpus.sha256}|{lexicon.fingerprint}|{model_id}|{CHILD_MIN_CHARS}|{CHILD_MAX_CHARS}|{DENSE_MAX_CHARS}"
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -166,13 +174,14 @@ def build_index(
         ) from None
     _clean_leftovers(root)
     fp = fingerprint(corpus, lexicon, embedder.model_id)
-    build_id = f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{fp[:8]}"
+    # Unique even for two builds in one second of one process: Chroma caches clients by path.
+    build_id = f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{fp[:8]}-{uuid.uuid4().hex[:6]}"
     tmp = builds / f"tmp-{build_id}"
     tmp.mkdir()
     try:
         nodes = build_nodes(corpus, lexicon)
         cache = EmbeddingCache(root / "embeddings-cache", embedder.model_id)
-        texts = [n.text for n in nodes]
+        texts = [n.dense_text for n in nodes]
         with _progress(len(texts), "embedding", quiet) as bar:
             vectors = cache.embed(embedder, texts, progress=bar)
         cache.save(keep=texts)
@@ -217,7 +226,7 @@ def _write_vectors(settings: Settings, folder: Path, build_id: str, nodes: list[
     collection = client.get_or_create_collection(_collection_name(build_id), metadata={"hnsw:space": "cosine"})
     store = ChromaVectorStore(chroma_collection=collection)
     tnodes = [
-        TextNode(id_=n.id, text=n.text, embedding=v.tolist(), metadata={"parent": n.parent, "kind": n.kind})
+        TextNode(id_=n.id, text=n.dense_text, embedding=v.tolist(), metadata={"parent": n.parent, "kind": n.kind})
         for n, v in zip(nodes, vectors, strict=True)
     ]
     for start in range(0, len(tnodes), 500):

