@@ -22,9 +22,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .lexicon import Lexicon, overlap
+from .lexicon import Lexicon
 from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply, Section
 
+SHORT_ITEM_CHARS = 120  # items this short are quoted whole
+MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
+_MONEY_S = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%")
+_DATE_S = re.compile(r"\d{4}年|\d{1,2}月底")
+UNKNOWN_LIMIT = 0.5  # refuse when half the question's content is about things no document names
 SERVICE_NUMBERS = frozenset({"12345"})  # the citizen hotline may be suggested without a citation
 
 _AMOUNT_Q = re.compile(r"多少|几万|几千|金额|额度|限额|钱|补贴|奖励|补助|资金|奖补|比例|税率|百分之|%|减免|减按|扣减|贴息|给啥|给什么")
@@ -33,6 +38,11 @@ _DEPT_Q = re.compile(r"哪个部门|什么部门|哪个单位|哪些部门|部�
 _DOC_Q = re.compile(
     r"文号|发文|印发|哪个文件|什么文件|文件名|文件叫|有效期|实施|施行|生效|谁发|发布|出台|这个文件|本文件|这份|方案.{0,6}(有效|实施|多久|到期)|"
     r"政策.{0,4}(到期|过期|有效)|还有效|多少年"
+)
+# Questions about the document itself (its number, issuer, dates, validity), not about a measure.
+_DOC_STRONG = re.compile(
+    r"文号|发文|印发|有效期|施行|生效|实施日期|哪天.{0,4}实施|什么时候.{0,4}(开始实施|开始执行|到期|过期|失效)|"
+    r"(文件|方案|办法).{0,6}(到期|过期|失效|还有效|有效吗|多久|几年|谁发|哪个单位|哪个部门发|制定)|哪个单位发|谁发的|发布单位|发文机关"
 )
 _AGG_Q = re.compile(
     r"有哪些|有什么|都有啥|有啥|能享受|可以享受|能领|能拿|能得到|可以申请|能申请|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利)|"
@@ -87,22 +97,22 @@ def item_text(item: Item) -> str:
     return item.text
 
 
-def support(hit: Hit, terms: Sequence[str], groups: dict[str, tuple[str, ...]]) -> Evidence:
-    """Share of key terms (by characters) that the item contains; a colloquial term counts
-    when one of its official equivalents is there."""
-    text = item_text(hit.item) + "".join(hit.item.departments)
-    if isinstance(hit.item, Measure):
-        text += hit.item.category
-    if isinstance(hit.item, Section):
-        text += hit.item.heading
-    matched, total, got = [], 0, 0
-    for t in terms:
-        total += len(t)
-        alts = (t, *groups.get(t, ()))
-        if any(a in text for a in alts):
-            got += len(t)
-            matched.append(t)
-    return Evidence(hit, got / total if total else 0.0, tuple(matched))
+def presence(term: str, text: str, lexicon: Lexicon, groups: dict[str, tuple[str, ...]]) -> float:
+    """1 if ``term`` (or an official equivalent) is in ``text``, 0.5 if only a part is, else 0."""
+    if term in text or any(a in text for a in groups.get(term, ())):
+        return 1.0
+    if any(p in text for p in lexicon.parts(term)):
+        return 0.5
+    return 0.0
+
+
+def _searchable(item: Item) -> str:
+    text = item.text + "".join(item.departments)
+    if isinstance(item, Measure):
+        text += item.category
+    else:
+        text += item.heading
+    return text
 
 
 def _fmt(d: _dt.date) -> str:
@@ -115,6 +125,7 @@ class Answerer:
     def __init__(self, corpus: Corpus, lexicon: Lexicon, *, multi_doc_labels: bool | None = None) -> None:
         self.corpus = corpus
         self.lexicon = lexicon
+        self.known_text = "".join(_searchable(m) for m in corpus.measures) + "".join(_searchable(s) for s in corpus.sections)
         self.multi = len(corpus.documents) > 1 if multi_doc_labels is None else multi_doc_labels
 
     # --- evidence ------------------------------------------------------------------
@@ -125,17 +136,40 @@ class Answerer:
         groups: dict[str, tuple[str, ...]] = {}
         for key, official in self.lexicon.synonyms.items():
             if key in question:
-                for t in terms:
-                    if t in key or key in t:
-                        groups[t] = groups.get(t, ()) + official
-                if not any(t in key or key in t for t in terms):
+                hit = [t for t in terms if t in key or key in t]
+                for t in hit:
+                    groups[t] = groups.get(t, ()) + official
+                if not hit:
                     terms.append(key)
                     groups[key] = official
         return terms, groups
 
+    def coverage(self, terms: Sequence[str], groups: dict[str, tuple[str, ...]], text: str) -> tuple[float, tuple[str, ...]]:
+        total = sum(len(t) for t in terms)
+        got = [(t, presence(t, text, self.lexicon, groups)) for t in terms]
+        score = sum(len(t) * p for t, p in got) / total if total else 0.0
+        return score, tuple(t for t, p in got if p == 1.0)
+
     def evidence(self, question: str, hits: Sequence[Hit]) -> list[Evidence]:
         terms, groups = self.key_terms(question)
-        return [support(h, terms, groups) for h in hits]
+        out = []
+        for h in hits:
+            cov, matched = self.coverage(terms, groups, _searchable(h.item))
+            out.append(Evidence(h, cov, matched))
+        return out
+
+    def unknown_share(self, question: str) -> float:
+        """Share (by characters) of the question's content words that no document mentions at all.
+
+        A question mostly about things the corpus never names (驾照, 公积金, 双色球) is not covered,
+        however well some item matches its remaining words.
+        """
+        terms, groups = self.key_terms(question)
+        total = sum(len(t) for t in terms)
+        if not total:
+            return 1.0
+        missing = sum(len(t) * (1 - presence(t, self.known_text, self.lexicon, groups)) for t in terms)
+        return missing / total
 
     @staticmethod
     def is_supported(ev: Evidence, rank: int) -> bool:
@@ -165,29 +199,39 @@ class Answerer:
         return f"{doc.short_title}{base}" if self.multi else base
 
     def best_sentences(self, item: Item, question: str, intent: Intent, terms: Sequence[str], limit: int = 2) -> list[str]:
-        """The sentences of ``item`` that best answer ``question``, in document order."""
+        """The sentences of ``item`` that best answer ``question``, in document order.
+
+        A term counts more the fewer sentences of the item contain it (a word in
+        every sentence tells them apart no better than none), so "预付款" picks the
+        预付款 sentence of a long procurement measure. Short items are quoted whole.
+        """
         sents = sentences(item.text)
         if not sents:
             return []
+        if len(item.text) <= SHORT_ITEM_CHARS:
+            return sents
+        terms = list(dict.fromkeys(t for t in terms if t))
+        df = {t: sum(t in s for s in sents) for t in terms}
         scored = []
         for i, s in enumerate(sents):
-            score = sum(len(t) for t in terms if t in s)
-            has_money = bool(re.search(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%", s))
-            has_date = bool(re.search(r"\d{4}年|\d{1,2}月底", s))
-            if intent.amount and has_money:
-                score += 3
-            if intent.deadline and has_date:
-                score += 4
+            score = sum(len(t) / df[t] for t in terms if df[t] and t in s)
+            score += 0.5 * sum(len(p) / max(1, sum(p in x for x in sents)) for t in terms if t not in s for p in self.lexicon.parts(t) if p in s)
+            if intent.amount and _MONEY_S.search(s):
+                score += 1.5
+            if intent.deadline and _DATE_S.search(s):
+                score += 2.0
             if i == 0 and isinstance(item, Measure):
-                score += 0.5  # the heading sentence names the measure
+                score += 0.3  # the heading sentence names the measure
             scored.append((score, i, s))
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        best = scored[0]
+        ranked = sorted(scored, key=lambda x: (-x[0], x[1]))
+        best = ranked[0]
         chosen = [best]
-        for cand in scored[1:]:
-            if len(chosen) >= limit or cand[0] <= 0.5:
+        for cand in ranked[1:]:
+            if len(chosen) >= limit:
                 break
-            if cand[0] >= 0.6 * best[0] and sum(len(c[2]) for c in chosen) + len(cand[2]) <= 260:
+            heading_only = len(chosen) == 1 and chosen[0][1] == 0 and isinstance(item, Measure)
+            fits = sum(len(c[2]) for c in chosen) + len(cand[2]) <= MAX_QUOTE_CHARS
+            if cand[0] > 0.3 and fits and (heading_only or cand[0] >= 0.6 * best[0]):
                 chosen.append(cand)
         return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
 
@@ -233,14 +277,17 @@ class Answerer:
         focus_terms = [t for t in self.lexicon.key_terms(focus) if t not in terms]
         all_terms = terms + [o for t in terms for o in groups.get(t, ())] + focus_terms
 
-        doc_hit = next((e for e in evidence if isinstance(e.hit.item, Section) and e.hit.item.key_name in ("facts", "validity")), None)
         top_is_doc = bool(evidence) and evidence[0].hit.item.key.split("#")[-1] in ("facts", "validity")
-        if intent.docfact and doc_hit is not None and (top_is_doc or not self.is_supported(evidence[0], 0)):
-            doc = self.corpus.document(doc_hit.hit.item.doc_id)
+        strong_doc = bool(_DOC_STRONG.search(focus + " " + question))
+        weak_top = not evidence or "ref" not in evidence[0].hit.sources and evidence[0].coverage < 0.75
+        if (intent.docfact and top_is_doc) or (strong_doc and (weak_top or top_is_doc)):
+            doc = self.corpus.document(evidence[0].hit.item.doc_id if evidence else None)
             facts = next(s for s in doc.sections if s.key_name == "facts")
             text = self.docfact_text(doc, today)
             return Reply(text, True, [self.citation(facts, text)], list(hits), question=question)
 
+        if self.unknown_share(question) >= UNKNOWN_LIMIT and (not evidence or evidence[0].coverage < 0.5):
+            return not_found(question, hits)
         chosen = self.choose(evidence, intent)
         if not chosen:
             return not_found(question, hits)

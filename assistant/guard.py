@@ -25,7 +25,7 @@ _INJECTION = re.compile(
     r"忽略(之前|以上|上面|前面|先前|所有|你的)|无视(之前|以上|所有)|(系统|system)\s*(提示|prompt)|提示词|"
     r"你现在是|你是一个|扮演|假装|角色扮演|越狱|开发者模式|jailbreak|ignore (all |the )?(previous|prior|above)|"
     r"disregard (all |the )?(previous|prior)|you are now|act as|pretend|写(一)?首诗|写诗|讲个?笑话|写(一)?篇|编(一)?个|编造|"
-    r"翻译成|用英文回答|用英语回答",
+    r"翻译成|用英文回答|用英语回答|编(一)?份|假材料|假的材料|造假|伪造|做假账|逃税|偷税|骗补|骗取",
     re.IGNORECASE,
 )
 
@@ -38,6 +38,21 @@ PLACES = (
     "浦东 前海 雄安 大同 阳泉 长治 晋城 朔州 运城 忻州 临汾 吕梁 晋中 榆次 小店区 迎泽区 杏花岭区 尖草坪区 晋源区 清徐 阳曲 娄烦 古交 "
     "小店 迎泽 杏花岭 尖草坪 晋源 美国 日本 韩国 英国 德国 法国"
 ).split()
+
+
+# Frequent citizen topics that a business-environment policy does not cover. Like PLACES, a topic
+# counts as off-topic only while no document in the corpus mentions it, so adding a document on
+# 公积金 brings 公积金 questions back in scope without a code change.
+OFF_TOPICS = (
+    "垃圾 医保报销 报销比例 住院报销 公积金 养老金 退休 驾照 驾驶证 签证 护照 天气 下雨 彩票 双色球 股票 房价 学区 划片 入学 "
+    "最低工资 工资标准 工伤 生育津贴 生育保险 失业保险金 失业金 低保 退役军人 专项附加扣除 个税起征点 充电桩 垃圾分类 "
+    "新冠 疫苗 核酸 挂号 高考 中考 户口 落户积分 结婚 离婚 彩礼 违章 罚单 停车费 物业费 暖气费 水费 电费 燃气费"
+).split()
+
+
+def off_topics(text: str, known_text: str) -> list[str]:
+    """Off-topic subjects named in ``text`` that the corpus never mentions."""
+    return [t for t in OFF_TOPICS if t in text and t not in known_text]
 
 
 def clean_question(text: Any, *, max_chars: int) -> str:

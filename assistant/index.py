@@ -261,16 +261,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+KEEP_BUILDS = 3  # the new build plus two before it: other processes may still be reading those
+
+
 def _prune_builds(settings: Settings, root: Path, keep: Path, client: Any) -> None:
-    for p in (root / "builds").iterdir():
-        if p.is_dir() and not p.name.startswith("tmp-") and p.resolve() != keep.resolve():
-            if settings.chroma_host:
-                try:
-                    c = client or chroma_client(settings, None)
-                    c.delete_collection(_collection_name(p.name))
-                except Exception:  # the old collection may already be gone
-                    pass
-            shutil.rmtree(p, ignore_errors=True)
+    done = sorted(
+        (p for p in (root / "builds").iterdir() if p.is_dir() and not p.name.startswith("tmp-")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for p in done[KEEP_BUILDS:]:
+        if p.resolve() == keep.resolve():
+            continue
+        if settings.chroma_host:
+            try:
+                c = client or chroma_client(settings, None)
+                c.delete_collection(_collection_name(p.name))
+            except Exception:  # the old collection may already be gone
+                pass
+        shutil.rmtree(p, ignore_errors=True)
 
 
 # --- loading ----------------------------------------------------------------------

@@ -33,6 +33,17 @@ STOPWORDS = frozenset(
     被 从 到 为 为了 以 按 按照 等 各 该 其 之 上 下 中 里 後 后 前 时 时候 现在 问 问题 知道 告诉 说 讲 条 第 政策
     规定 有没有 有啥 啥 咋 咋办 呗 么样 不 没 人 东西 方面 情况 相关 这种 那种 具体 一些 哪里 哪儿 找 谁 去 办 领 拿""".split()
 )
+# Colloquial fillers: words people wrap questions in that name no topic ("区里有啥说法", "行不行").
+FILLERS = frozenset(
+    """区里 区上 这块 那块 这边 那边 行不行 能不能 可不可以 是不是 有没有 会不会 要不要 给不给 让不让 还得 还要 还能 得 先
+    咋 咋样 咋弄 咋办 怎么办 怎么弄 怎么样 啥样 干嘛 为啥 多久 多长时间 多长 几天 几个 好几个 好几年 好几 一下子 一直 总是
+    已经 刚 刚刚 刚好 现在 目前 今天 明天 今年 去年 明年 平时 到底 究竟 大概 大约 差不多 一般 比较 特别 非常 挺 很 太 更
+    最 最多 最少 最长 最高 最低 多少钱 多少 能领 能拿 能给 给啥 有啥 没啥 说法 办法 好处 照顾 帮忙 帮着 管管 帮帮 方便
+    简单 麻烦 省事 听说 据说 打算 准备 想要 需要 希望 可能 应该 必须 自己 我们 咱们 他们 你们 人家 大家 别人 本人 我家 家里
+    店里 村里 厂里 公司里 这里 那里 哪里 哪儿 哪 哪家 哪个 哪些 那个 这个 这些 那些 一个 一家 一些 有人 谁 啥 么 吗 呢 吧
+    白天 晚上 上班 下班后 走不开 没空 不懂 不会 不知道 懂 搞 弄 整 干 做 办个 办下来 办完 能办 好办 跑 来回 一趟 几趟
+    么样 时候 啥时候 什么时候 下来 起来 出来 上来 过来 一来 以前 以后 之后 后面 前面 前期 后期 的话 要是 如果 假如 万一""".split()
+)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _QUOTED = re.compile(r"“([^”]{2,12})”")
 
@@ -133,8 +144,23 @@ class Lexicon:
         return f"{text}（{'、'.join(extra)}）" if extra else text
 
     def key_terms(self, text: str) -> list[str]:
-        """Content words used to check that an item really talks about the question."""
-        return [t for t in self.tokens(text) if len(t) >= 2 or re.match(r"[A-Za-z0-9]", t)]
+        """Content words (whole words, not search sub-words) used to check that an item
+        really talks about the question: "个体户开业有补贴吗" -> [个体户, 开业, 补贴]."""
+        with self._lock:
+            words = self._tok.lcut(text.lower())
+        out: list[str] = []
+        for w in (w.strip() for w in words):
+            if not w or w in STOPWORDS or w in FILLERS or _PUNCT.match(w):
+                continue
+            if len(w) >= 2 or re.match(r"[A-Za-z0-9]", w):
+                if w not in out:
+                    out.append(w)
+        return out
+
+    def parts(self, term: str) -> list[str]:
+        """Sub-words of a long term (2+ characters), for partial matches: 保险金 -> [保险]."""
+        with self._lock:
+            return [w for w in self._tok.cut_for_search(term) if len(w) >= 2 and w != term]
 
 
 def overlap(terms: Iterable[str], text: str) -> float:

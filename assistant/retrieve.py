@@ -6,6 +6,7 @@ item, so a precise sentence can win without losing the measure it belongs to.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -19,6 +20,8 @@ from .embed import Embedder
 from .index import LoadedIndex
 from .lexicon import Lexicon
 from .types import Corpus, Hit, Item, Measure
+
+log = logging.getLogger("assistant.retrieve")
 
 RRF_K = 60  # Cormack et al. 2009, "Reciprocal rank fusion outperforms Condorcet…": k=60
 _REF = re.compile(r"第\s*(\d{1,3})\s*条")
@@ -112,7 +115,12 @@ class HybridRetriever:
         mode = Mode(mode)
         lists: dict[str, list[tuple[str, float, str]]] = {}
         if mode in (Mode.HYBRID, Mode.DENSE):
-            lists["dense"] = self.dense(query)
+            try:
+                lists["dense"] = self.dense(query)
+            except Exception as ex:  # a vector store gone away must not take answers down with it
+                if mode is Mode.DENSE:
+                    raise
+                log.error("dense retrieval failed (%s); answering from BM25 only", ex)
         if mode in (Mode.HYBRID, Mode.BM25):
             lists["bm25"] = self.sparse(query)
         fused: dict[str, float] = {}

@@ -101,6 +101,9 @@ class Assistant:
     def _out_of_scope(self, q: str) -> Reply | None:
         if guard.is_injection(q):
             return not_found(q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令")
+        topics = guard.off_topics(q, self._known_text)
+        if topics:
+            return not_found(q, [], f"已收录的政策文件没有涉及“{'、'.join(topics)}”的内容")
         places = guard.foreign_places(q, self._known_text)
         if places:
             return not_found(q, [], f"已收录的文件是太原市万柏林区的政策，没有关于“{'、'.join(places)}”的规定")

@@ -1,0 +1,86 @@
+"""Web app: ``python app.py [--host H] [--port P]`` serves the UI at / and the JSON API at /api.
+
+One :class:`Assistant` and one feedback log are shared by the API and the
+Gradio UI; settings are read from the environment once, here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from assistant import Assistant, AssistantError, Settings
+from assistant.api import make_router
+from assistant.feedback import FeedbackLog
+from assistant.ui import CSS, make_ui
+
+log = logging.getLogger("assistant.app")
+
+
+def create_app(bot: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
+    """The FastAPI app with the API routes first and the Gradio UI mounted at "/"."""
+    settings = settings or (bot.settings if bot is not None else Settings.from_env())
+    bot = bot or Assistant(settings)
+    feedback_log = FeedbackLog(settings.data_dir / "feedback.jsonl")
+    app = FastAPI(title="政策通 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app.include_router(make_router(bot, feedback_log, settings))  # before the mount, so /api and /healthz win
+    ui = make_ui(bot, feedback_log, settings)
+    return gr.mount_gradio_app(
+        app,
+        ui,
+        path="/",
+        css=CSS,
+        ssr_mode=False,  # SSR would start a Node server; the app is offline and needs none
+        footer_links=[],
+        run_history=False,
+        show_error=False,  # unknown errors never reach the page as text
+        theme=gr.themes.Soft(),
+    )
+
+
+def _announce_when_ready(server: uvicorn.Server) -> None:
+    """Print the real URL once uvicorn is listening (port 0 picks a free port)."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.1)
+    for s in server.servers:
+        for sock in s.sockets:
+            host, port = sock.getsockname()[:2]
+            print(f"政策通 ready: http://{host}:{port}/  (API: /api/ask, health: /healthz)", flush=True)
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except AssistantError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(description="政策通 web app (UI at /, JSON API at /api)")
+    parser.add_argument("--host", default=settings.host, help=f"interface to bind (default {settings.host}, env POLICY_HOST)")
+    parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port}, env POLICY_PORT)")
+    args = parser.parse_args(argv)
+    settings = settings.with_(host=args.host, port=args.port)
+    print("政策通: loading the policy index (first run builds it, up to a minute)…", flush=True)
+    try:
+        app = create_app(settings=settings)
+    except AssistantError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    threading.Thread(target=_announce_when_ready, args=(server,), daemon=True).start()
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
