@@ -198,7 +198,9 @@ class Answerer:
         base = item.label
         return f"{doc.short_title}{base}" if self.multi else base
 
-    def best_sentences(self, item: Item, question: str, intent: Intent, terms: Sequence[str], limit: int = 2) -> list[str]:
+    def best_sentences(
+        self, item: Item, question: str, intent: Intent, terms: Sequence[str], limit: int = 2, focus: Sequence[str] = ()
+    ) -> list[str]:
         """The sentences of ``item`` that best answer ``question``, in document order.
 
         A term counts more the fewer sentences of the item contain it (a word in
@@ -210,11 +212,12 @@ class Answerer:
             return []
         if len(item.text) <= SHORT_ITEM_CHARS:
             return sents
-        terms = list(dict.fromkeys(t for t in terms if t))
+        terms = list(dict.fromkeys(t for t in [*terms, *focus] if t))
         df = {t: sum(t in s for s in sents) for t in terms}
+        weight = {t: 2.0 if t in focus else 1.0 for t in terms}  # this turn's own words count double
         scored = []
         for i, s in enumerate(sents):
-            score = sum(len(t) / df[t] for t in terms if df[t] and t in s)
+            score = sum(weight[t] * len(t) / df[t] for t in terms if df[t] and t in s)
             score += 0.5 * sum(len(p) / max(1, sum(p in x for x in sents)) for t in terms if t not in s for p in self.lexicon.parts(t) if p in s)
             if intent.amount and _MONEY_S.search(s):
                 score += 1.5
@@ -274,8 +277,9 @@ class Answerer:
         intent = detect_intent(focus + " " + question)
         evidence = self.evidence(question, hits)
         terms, groups = self.key_terms(question)
-        focus_terms = [t for t in self.lexicon.key_terms(focus) if t not in terms]
-        all_terms = terms + [o for t in terms for o in groups.get(t, ())] + focus_terms
+        fterms, fgroups = self.key_terms(focus)
+        focus_terms = fterms + [o for t in fterms for o in fgroups.get(t, ())]
+        all_terms = terms + [o for t in terms for o in groups.get(t, ())]
 
         top_is_doc = bool(evidence) and evidence[0].hit.item.key.split("#")[-1] in ("facts", "validity")
         strong_doc = bool(_DOC_STRONG.search(focus + " " + question))
@@ -294,7 +298,7 @@ class Answerer:
         lines, cites, notes = [], [], []
         for ev in chosen:
             item = ev.hit.item
-            quote_s = self.best_sentences(item, question, intent, all_terms, limit=1 if len(chosen) > 2 else 2)
+            quote_s = self.best_sentences(item, question, intent, all_terms, limit=1 if len(chosen) > 2 else 2, focus=focus_terms)
             quote = "".join(quote_s)
             tag = f"【{self.label(item)}】"
             depts = "、".join(item.departments)
@@ -329,15 +333,27 @@ class Answerer:
         if refs:
             return refs[:3]
         out = [top]
-        limit = 5 if intent.aggregate else 2
-        for i, e in supported[1:]:
-            if len(out) >= limit:
+        if intent.aggregate:
+            # "What can a … get": every item both signals found near the top that shares the question's terms.
+            for e in evidence:
+                if len(out) >= 5:
+                    break
+                both = "dense" in e.hit.sources and "bm25" in e.hit.sources
+                if e is not top and both and e.hit.score >= 0.8 * top.hit.score and e.coverage >= 0.3 and _same_kind(e, top):
+                    out.append(e)
+            return out
+        for _, e in supported[1:]:
+            if len(out) >= 2:
                 break
-            close = e.hit.score >= (0.75 if intent.aggregate else 0.92) * top.hit.score
-            strong = e.coverage >= (0.5 if intent.aggregate else max(0.6, top.coverage))
-            if close and strong and isinstance(e.hit.item, Measure) == isinstance(top.hit.item, Measure):
+            close = e.hit.score >= 0.92 * top.hit.score
+            strong = e.coverage >= max(0.6, top.coverage)
+            if close and strong and _same_kind(e, top):
                 out.append(e)
         return out
+
+
+def _same_kind(a: Evidence, b: Evidence) -> bool:
+    return isinstance(a.hit.item, Measure) == isinstance(b.hit.item, Measure)
 
 
 def not_found(question: str, hits: Sequence[Hit], reason: str = "") -> Reply:

@@ -74,6 +74,11 @@ def _unique_dates(deadlines: list[Deadline]) -> list[Deadline]:
     return out
 
 
+def key_amounts(m: Measure) -> list[str]:
+    """Money amounts, then percentages, each text once (第26条 says "70%" five times)."""
+    return list(dict.fromkeys([a.text for a in m.amounts] + [p.text for p in m.percents]))
+
+
 def measure_summary(m: Measure, today: _dt.date) -> dict[str, Any]:
     """One search result row: enough for an operator to pick the right measure."""
     return {
@@ -82,7 +87,7 @@ def measure_summary(m: Measure, today: _dt.date) -> dict[str, Any]:
         "title": m.title,
         "category": m.category,
         "departments": list(m.departments),
-        "amounts": [a.text for a in m.amounts] + [p.text for p in m.percents],
+        "amounts": key_amounts(m),
         "deadline_status": deadline_status(m, today),
     }
 

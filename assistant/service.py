@@ -67,6 +67,7 @@ class Assistant:
         input; every other outcome, "not found" included, is a ``Reply``.
         """
         q = guard.clean_question(question, max_chars=self.settings.max_question_chars)
+        q = guard.strip_tags(q).strip() or q  # markup is never part of the question's meaning
         hist = guard.clean_history(history, max_turns=self.settings.max_history_turns)
         refusal = self._out_of_scope(q)
         if refusal is not None:

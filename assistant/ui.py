@@ -20,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from .api import deadline_status, describe
+from .api import deadline_status, describe, key_amounts
 from .feedback import MAX_COMMENT_CHARS, FeedbackLog
 from .service import Assistant
 from .settings import Settings
@@ -131,7 +131,7 @@ def _measure_or_none(bot: Assistant, c: Citation) -> Measure | None:
 def measure_card(bot: Assistant, m: Measure) -> str:
     """The whole measure for an operator, with its deadline status and departments."""
     status = deadline_status(m, bot.clock())
-    amounts = "、".join([a.text for a in m.amounts] + [p.text for p in m.percents]) or "无"
+    amounts = "、".join(key_amounts(m)) or "无"
     return (
         '<article class="pa-card">'
         f'<header><span class="pa-label">{_esc(m.label)}</span><strong>{_esc(m.title)}</strong></header>'
@@ -179,11 +179,16 @@ def _rows(bot: Assistant, measures: list[Measure]) -> list[list[str]]:
             m.label,
             m.title,
             "、".join(m.departments),
-            "、".join([a.text for a in m.amounts] + [p.text for p in m.percents]),
+            _short(key_amounts(m)),
             deadline_status(m, today),
         ]
         for m in measures
     ]
+
+
+def _short(items: list[str], n: int = 4) -> str:
+    """The first ``n`` items for a table cell; the full list is in the measure card."""
+    return "、".join(items[:n]) + ("等" if len(items) > n else "")
 
 
 def document_html(bot: Assistant) -> str:
