@@ -16,9 +16,10 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
-from assistant import Assistant, AssistantError, Settings
+from assistant import AssistantError, Settings
 from assistant.api import make_router
 from assistant.feedback import FeedbackLog
+from assistant.service import Assistant
 from assistant.ui import CSS, make_ui
 
 log = logging.getLogger("assistant.app")

@@ -101,9 +101,7 @@ def measure_json(bot: Assistant, m: Measure, today: _dt.date) -> dict[str, Any]:
         "text": m.text,
         "amounts": [{"text": a.text, "value": a.value, "qualifier": a.qualifier, "purpose": a.purpose} for a in m.amounts],
         "percents": [{"text": p.text, "value": p.value} for p in m.percents],
-        "deadlines": [
-            {"text": d.text, "date": d.date.isoformat(), "kind": d.kind, "passed": d.date < today} for d in m.deadlines
-        ],
+        "deadlines": [{"text": d.text, "date": d.date.isoformat(), "kind": d.kind, "passed": d.date < today} for d in m.deadlines],
         "note": bot.answerer.deadline_note(m, today),
     }
 
@@ -223,7 +221,11 @@ def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -
         try:
             m = bot.item(number)
         except KeyError:
-            raise _Reject(404, f"文件中没有第{number}条（共{len(doc.measures)}条）。", f"no measure {number}; valid numbers are 1..{len(doc.measures)}") from None
+            raise _Reject(
+                404,
+                f"文件中没有第{number}条（共{len(doc.measures)}条）。",
+                f"no measure {number}; valid numbers are 1..{len(doc.measures)}",
+            ) from None
         return measure_json(bot, m, bot.clock())
 
     @router.get("/api/search")
@@ -253,7 +255,7 @@ def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -
                 data.get("question", ""),
                 data.get("answer", ""),
                 labels if isinstance(labels, list) else [labels],
-                data.get("rating"),
+                data.get("rating", ""),
                 data.get("comment"),
             )
         except ValueError as ex:

@@ -89,6 +89,7 @@ class Lexicon:
     def __post_init__(self) -> None:
         self._tok = jieba.Tokenizer()
         self._lock = threading.Lock()
+        self._parts: dict[str, tuple[str, ...]] = {}
         extra = set(self.words) | set(self.synonyms) | {w for v in self.synonyms.values() for w in v}
         with self._lock:
             self._tok.initialize()
@@ -159,8 +160,13 @@ class Lexicon:
 
     def parts(self, term: str) -> list[str]:
         """Sub-words of a long term (2+ characters), for partial matches: 保险金 -> [保险]."""
-        with self._lock:
-            return [w for w in self._tok.cut_for_search(term) if len(w) >= 2 and w != term]
+        cached = self._parts.get(term)
+        if cached is None:
+            with self._lock:
+                cached = tuple(w for w in self._tok.cut_for_search(term) if len(w) >= 2 and w != term)
+            if len(self._parts) < 50_000:
+                self._parts[term] = cached
+        return list(cached)
 
 
 def overlap(terms: Iterable[str], text: str) -> float:

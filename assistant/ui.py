@@ -50,7 +50,7 @@ CSS = """
 .pa-quote { border-left: 3px solid var(--color-accent); margin: 6px 0; padding: 2px 10px; }
 .pa-note { font-size: 0.9em; color: #b45309; margin: 6px 0; }
 .pa-card details summary { cursor: pointer; color: var(--color-accent); }
-.pa-card mark, .pa-chat mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+.pa-card mark, .pa-chat mark, .pa-measure mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
 .pa-facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; }
 .pa-facts dt { font-weight: 600; }
 .pa-facts dd { margin: 0; }
@@ -237,9 +237,7 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
     limit = settings.max_question_chars
     doc = bot.corpus.document()
 
-    def respond(
-        question: str, history: list[dict[str, str]], display: list[dict[str, str]]
-    ) -> Iterator[tuple[Any, ...]]:
+    def respond(question: str, history: list[dict[str, str]], display: list[dict[str, str]]) -> Iterator[tuple[Any, ...]]:
         """Stream one answer: echo the question, then the reply sentence by sentence, then its cards."""
         question = question or ""
         display = list(display)
@@ -336,13 +334,21 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
                 with gr.Row(equal_height=True):
                     up = gr.Button("👍 有帮助", size="sm", min_width=90, elem_id="pa-up")
                     down = gr.Button("👎 没帮助", size="sm", min_width=90, elem_id="pa-down")
-                    comment = gr.Textbox(show_label=False, placeholder="可选：告诉我们哪里不对（1000字以内）", max_length=MAX_COMMENT_CHARS, scale=4)
+                    comment = gr.Textbox(
+                        show_label=False,
+                        placeholder="可选：告诉我们哪里不对（1000字以内）",
+                        max_length=MAX_COMMENT_CHARS,
+                        container=False,
+                        scale=4,
+                    )
                 thanks = gr.Markdown(elem_id="pa-thanks")
                 clear = gr.Button("清空对话", size="sm", variant="stop")
 
             with gr.Tab("坐席查询", id="operator"):
                 with gr.Row():
-                    query = gr.Textbox(label="关键词或来电问题", placeholder="如：发票、首次创业、健康证", scale=3, max_length=limit, elem_id="pa-op-query")
+                    query = gr.Textbox(
+                        label="关键词或来电问题", placeholder="如：发票、首次创业、健康证", scale=3, max_length=limit, elem_id="pa-op-query"
+                    )
                     category = gr.Dropdown([ALL_CATEGORIES, *doc.categories], value=ALL_CATEGORIES, label="类别", scale=1)
                     department = gr.Dropdown([ALL_DEPARTMENTS, *_departments(bot)], value=ALL_DEPARTMENTS, label="责任单位", scale=1)
                 table = gr.Dataframe(
@@ -379,8 +385,8 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
         send.click(respond, **chat_io)
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
             b.click(lambda q=q: q, None, msg).then(respond, **chat_io)
-        up.click(lambda l, c: rate("up", l, c), [last, comment], [thanks, comment])
-        down.click(lambda l, c: rate("down", l, c), [last, comment], [thanks, comment])
+        up.click(lambda prev, c: rate("up", prev, c), [last, comment], [thanks, comment])
+        down.click(lambda prev, c: rate("down", prev, c), [last, comment], [thanks, comment])
         clear.click(lambda: ([], [], [], "", None, ""), None, [chatbot, history, display, cards, last, thanks])
 
         for trigger in (query.change, category.change, department.change):

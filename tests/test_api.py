@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import sys
 import threading
 import time
@@ -13,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
-from assistant import Assistant, Settings
+from assistant import Assistant, Reply, Settings
+from assistant.api import make_router
 from assistant.feedback import FeedbackLog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +120,7 @@ def test_unanswerable_question_is_refused_without_citations(client: httpx.Client
 
 
 def test_html_question_returns_json(client: httpx.Client) -> None:
-    r = _ask(client, '<script>alert(1)</script><img src=x onerror=alert(1)>首次创业有什么补贴？')
+    r = _ask(client, "<script>alert(1)</script><img src=x onerror=alert(1)>首次创业有什么补贴？")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
     assert isinstance(r.json()["answered"], bool)
@@ -294,6 +298,29 @@ def test_concurrent_feedback_is_all_kept(client: httpx.Client) -> None:
     assert statuses == [201] * 20
     questions = [r["question"] for r in _export(client)]
     assert sorted(q for q in questions if q.startswith("并发问题")) == sorted(f"并发问题{i}" for i in range(20))
+
+
+# --- unexpected errors ---------------------------------------------------------------------------
+
+
+class _FailingAssistant(Assistant):
+    """The real assistant with an answering step that fails in a way nobody planned for."""
+
+    def ask(self, question: object, history: object = None, **kwargs: object) -> Reply:
+        raise RuntimeError("internal detail that must not leak")
+
+
+def test_unexpected_error_is_a_generic_500_and_logged(live_bot: Assistant, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    failing = copy.copy(live_bot)
+    failing.__class__ = _FailingAssistant  # same loaded index, only ``ask`` differs
+    app = FastAPI()
+    app.include_router(make_router(failing, FeedbackLog(tmp_path / "feedback.jsonl"), failing.settings))
+    with LiveServer(app) as url, caplog.at_level(logging.ERROR, logger="assistant.api"):
+        r = httpx.post(url + "/api/ask", json={"question": "首次创业有什么补贴？"}, timeout=30)
+    assert r.status_code == 500
+    assert r.json()["error"] == "系统繁忙，请稍后再试。"
+    assert "internal detail" not in r.text and "Traceback" not in r.text
+    assert "internal detail that must not leak" in caplog.text  # the server log keeps the traceback
 
 
 # --- the log file itself -------------------------------------------------------------------------
