@@ -250,7 +250,8 @@ class Answerer:
 
     def document_note(self, doc: Document, today: _dt.date) -> str:
         if today > doc.expires:
-            return f"提示：该文件有效期至{_fmt(doc.expires)}，已经到期，请以现行政策为准。"
+            # No dates here: the note sits beside measures that do not contain the document's dates.
+            return f"提示：该条所在文件《{doc.title}》已超过有效期，请以现行政策为准，可向办理部门或12345核实。"
         return ""
 
     def docfact_text(self, doc: Document, today: _dt.date) -> str:

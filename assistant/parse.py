@@ -416,7 +416,8 @@ def parse_document(text: str, doc_id: str, *, source: str = "", corrections: Seq
         if open_measure:
             close_measure(*open_measure)
             open_measure = None
-        if sub and "主要任务" in top_name:
+        if sub and "。" not in p.text:
+            # A bare "（一）持续放宽市场准入" heading groups the numbered measures after it.
             categories.append(sub.group(2))
             if _cn_number(sub.group(1)) != len(categories):
                 raise CorpusError(f"category （{sub.group(1)}） out of order: expected number {len(categories)}", source=source, line=p.line)

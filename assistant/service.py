@@ -60,7 +60,9 @@ class Assistant:
 
     # --- questions -------------------------------------------------------------------
 
-    def ask(self, question: Any, history: Sequence[dict[str, str]] | None = None, *, mode: Mode | str = Mode.HYBRID) -> Reply:
+    def ask(
+        self, question: Any, history: Sequence[dict[str, str]] | None = None, *, mode: Mode | str = Mode.HYBRID, doc_id: str | None = None
+    ) -> Reply:
         """Answer ``question`` in the context of ``history``.
 
         Raises :class:`InvalidQuestionError` for empty, oversized or malformed
@@ -75,7 +77,7 @@ class Assistant:
         resolved = dialog.resolve(q, hist)
         if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
             resolved = self.llm.condense(q, hist) or resolved
-        hits = self.retrieve(resolved, mode=mode)
+        hits = self.retrieve(resolved, mode=mode, doc_id=doc_id)
         reply = self.answerer.answer(resolved, q, hits, self.clock())
         reply = self._enforce_grounding(reply)
         if self.llm is not None and reply.answered:
@@ -108,10 +110,10 @@ class Assistant:
         places = guard.foreign_places(q, self._known_text)
         if places:
             return not_found(q, [], f"已收录的文件是太原市万柏林区的政策，没有关于“{'、'.join(places)}”的规定")
-        doc = self.corpus.document()
+        most = max(len(d.measures) for d in self.corpus.documents)
         for m in _REF.finditer(q):
-            if not any(x.number == int(m.group(1)) for x in doc.measures):
-                return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(len(doc.measures))}条措施）")
+            if not any(x.number == int(m.group(1)) for x in self.corpus.measures):
+                return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(most)}条措施）")
         return None
 
     def _enforce_grounding(self, reply: Reply) -> Reply:

@@ -33,6 +33,7 @@ ALL_CATEGORIES = "全部类别"
 ALL_DEPARTMENTS = "全部部门"
 HEADERS = ["条目", "标题", "责任单位", "关键金额", "期限状态"]
 _CN = "一二三四五六七八九十"
+_PENDING = '<div class="pa-chat">正在查找相关条款…</div>'
 STREAM_DELAY = 0.04  # seconds between streamed sentences: fast, but visibly progressive
 
 # Money and shares worth spotting at a glance: 5000元, 10万元, 2万元-30万元, 60%, 3个百分点.
@@ -238,29 +239,32 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
     doc = bot.corpus.document()
 
     def respond(question: str, history: list[dict[str, str]], display: list[dict[str, str]]) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: echo the question, then the reply sentence by sentence, then its cards."""
+        """Stream one answer: echo the question, then the reply sentence by sentence, then its cards.
+
+        A question the assistant will not take (empty, too long) leaves the chat as it was; the
+        reason shows under the input box and the text stays there to be edited.
+        """
         question = question or ""
-        display = list(display)
+        before = list(display)
+        pending = [*before, {"role": "user", "content": chat_html(question)}, {"role": "assistant", "content": _PENDING}]
         if question.strip():
-            display.append({"role": "user", "content": chat_html(question)})
-        display.append({"role": "assistant", "content": '<div class="pa-chat">正在查找相关条款…</div>'})
-        yield display, display, history, "", "", gr.skip()
+            yield pending, pending, history, "", "", gr.skip(), ""
         try:
             reply: Reply = bot.ask(question, history)
         except Exception as ex:  # noqa: BLE001 - shown as a message, never a traceback
             status, zh, _ = describe(ex, limit=limit)
             if status >= 500:
                 log.exception("answering failed")
-            display[-1] = {"role": "assistant", "content": chat_html("⚠️ " + zh)}
-            yield display, display, history, question, "", gr.skip()
+            yield before, before, history, question, gr.skip(), gr.skip(), f"⚠️ {zh}"
             return
         for part in _chunks(reply.text):
-            display[-1] = {"role": "assistant", "content": chat_html(part)}
-            yield display, display, history, "", "", gr.skip()
+            shown = [*pending[:-1], {"role": "assistant", "content": chat_html(part)}]
+            yield shown, shown, history, "", "", gr.skip(), ""
             time.sleep(STREAM_DELAY)
+        shown = [*pending[:-1], {"role": "assistant", "content": chat_html(reply.text)}]
         history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": reply.text}]
         last = {"question": question, "answer": reply.text, "labels": [c.label for c in reply.citations]}
-        yield display, display, history, "", citation_cards(bot, reply.citations), last
+        yield shown, shown, history, "", citation_cards(bot, reply.citations), last, ""
 
     def rate(rating: str, last: dict[str, Any] | None, comment: str) -> tuple[str, str]:
         if not last:
@@ -327,6 +331,7 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
                         elem_id="pa-question",
                     )
                     send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="pa-send")
+                notice = gr.Markdown(elem_id="pa-notice")
                 gr.Markdown("**试试这些问题：**")
                 with gr.Row(elem_classes="pa-examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
@@ -378,7 +383,7 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
 
         chat_io: dict[str, Any] = {
             "inputs": [msg, history, display],
-            "outputs": [chatbot, display, history, msg, cards, last],
+            "outputs": [chatbot, display, history, msg, cards, last, notice],
             "concurrency_limit": 4,  # bot.ask is thread-safe; a few citizens may ask at once
         }
         msg.submit(respond, **chat_io)
@@ -387,7 +392,7 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr
             b.click(lambda q=q: q, None, msg).then(respond, **chat_io)
         up.click(lambda prev, c: rate("up", prev, c), [last, comment], [thanks, comment])
         down.click(lambda prev, c: rate("down", prev, c), [last, comment], [thanks, comment])
-        clear.click(lambda: ([], [], [], "", None, ""), None, [chatbot, history, display, cards, last, thanks])
+        clear.click(lambda: ([], [], [], "", None, "", ""), None, [chatbot, history, display, cards, last, thanks, notice])
 
         for trigger in (query.change, category.change, department.change):
             trigger(lookup, [query, category, department], table, trigger_mode="always_last", show_progress="hidden")

@@ -17,9 +17,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from assistant import Assistant, Reply, Settings
+from assistant import Reply, Settings
 from assistant.api import make_router
 from assistant.feedback import FeedbackLog
+from assistant.service import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # app.py sits at the repo root, outside the package
@@ -33,7 +34,7 @@ EXAMPLE = "我新开个体户能领多少补贴？"
 class LiveServer:
     """uvicorn in a daemon thread on a free loopback port (port 0: the OS picks one)."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

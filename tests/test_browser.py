@@ -25,7 +25,8 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from assistant import Assistant, Settings  # noqa: E402
+from assistant import Settings  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # app.py sits at the repo root, outside the package
@@ -147,6 +148,13 @@ def test_html_in_question_is_shown_as_text(page: Page) -> None:
     assert page.evaluate("typeof window.__xss2") == "undefined"
     assert page.locator("#pa-chatbot img[src='x'], #pa-chatbot script").count() == 0
     page.screenshot(path=str(ARTIFACTS / "xss.png"), full_page=True)
+
+
+def test_empty_question_is_explained_and_chat_left_alone(page: Page) -> None:
+    page.locator("#pa-question textarea").fill("   ")
+    page.locator("#pa-send").click()
+    expect(page.locator("#pa-notice")).to_contain_text("问题为空或过长", timeout=ANSWER_TIMEOUT)
+    assert page.locator("#pa-chatbot .pa-chat").count() == 0
 
 
 def test_document_tab_shows_facts(page: Page) -> None:
