@@ -8,6 +8,7 @@ the answerer replies "未找到…" with no citations.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -55,6 +56,18 @@ def off_topics(text: str, known_text: str) -> list[str]:
     return [t for t in OFF_TOPICS if t in text and t not in known_text]
 
 
+@functools.cache
+def _t2s() -> Any:
+    from opencc import OpenCC  # opencc-python-reimplemented: pure Python, dictionaries in the wheel
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified characters, so 首次創業補貼 finds 首次创业补贴."""
+    return str(_t2s().convert(text))
+
+
 def clean_question(text: Any, *, max_chars: int) -> str:
     """Normalise a question; raise :class:`InvalidQuestionError` for unusable input.
 
@@ -71,7 +84,7 @@ def clean_question(text: Any, *, max_chars: int) -> str:
         raise InvalidQuestionError(f"the question has {len(text)} characters; the limit is {max_chars}. Please shorten it.")
     if not re.search(r"[\w\u4e00-\u9fff]", text):
         raise InvalidQuestionError("the question has no words (only punctuation or symbols); please ask in words")
-    return text
+    return to_simplified(text)
 
 
 def clean_history(history: Any, *, max_turns: int) -> list[dict[str, str]]:

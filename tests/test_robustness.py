@@ -20,7 +20,7 @@ CASES: list[tuple[str, Any, Any, str]] = [
     ("10,000 repeated characters", "啊" * 10_000, [], "error"),
     ("control characters and NUL", "首次创业\x00补贴\x07多少\x1b[31m钱", [], "answer"),
     ("zero-width characters", "首\u200b次\u200d创业补贴多少", [], "answer"),
-    ("emoji only", "😀😀🎉", [], "refuse"),
+    ("emoji only", "😀😀🎉", [], "error"),
     ("punctuation only", "？！。，、……", [], "error"),
     ("script tag", "<script>alert(1)</script>", [], "refuse"),
     ("img onerror", '<img src=x onerror="alert(1)">发票限额多少', [], "answer"),

@@ -1,0 +1,525 @@
+"""Optional generative mode: a local LLM rewrites the extractive answer, and a verifier checks it.
+
+The LLM never sees the whole document. It gets only the items the extractive
+answer cites, each as ``【第N条】title：quoted sentences（办理部门：…）``, so the
+prompt stays a few hundred tokens (a 1.5B model on two CPU cores reads about
+30–60 prompt tokens a second). Its output reaches the user only after
+``LLMAnswerer.verify`` has checked it:
+
+1. every 【…】 tag names an item given in the prompt (anything else in 【】
+   means a made-up item, or a number hidden from the number check: fall back);
+2. every number, percentage and date (digits, and Chinese numerals with a unit)
+   and every 区…局 department a sentence states is in the items it is tagged with
+   (untagged sentences: in the items the answer tags); other sentences are dropped;
+3. "未找到" while the extractive answer found evidence means the model failed: fall back;
+4. what is left must still state something and cite at least one item, and pass
+   :func:`assistant.answer.grounding_violations` as a whole.
+
+The departments line is always added from the cited items (never the model's),
+and the extractive answer's notes (passed deadlines, an expired document) are
+appended when their numbers are grounded in the cited items.
+
+Any failure (timeout, connection or HTTP error, bad output) returns the
+extractive reply with ``mode="llm-fallback"``; nothing is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import datetime as _dt
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.llms import LLM
+
+from .answer import grounding_violations
+from .errors import ConfigError, LLMError
+from .types import Citation, Corpus, Hit, Item, Measure, Reply
+
+log = logging.getLogger("assistant.llm")
+
+MAX_TOKENS = 200  # ~3 sentences of Chinese; at ~15 tokens/s on 2 cores that is ≤ 13 s of generation
+CONDENSE_MAX_TOKENS = 60  # one question; the condensed question may be at most 80 characters anyway
+CONDENSE_TIMEOUT = 15.0  # a follow-up rewrite that takes longer is not worth waiting for
+MAX_CONDENSED_CHARS = 80
+ITEM_CHARS = 200  # per item in the prompt, cut at sentence ends (the first sentence is always kept)
+MAX_SEGMENTS = 8  # sentences kept from the model (the prompt asks for at most 3)
+HISTORY_TURNS = 4  # messages of history shown to condense (two exchanges)
+
+SYSTEM_PROMPT = (
+    "你是政策咨询助手，只能依据用户给出的编号材料回答，不得使用材料以外的信息。"
+    "要求：1.每句话末尾用材料开头的标签标注出处，如【第25条】，只能用材料中出现的标签；"
+    "2.金额、比例、日期、数量必须照抄材料原文，不要换算；"
+    "3.材料不能回答问题时，只回答“未找到”；"
+    "4.直接作答，不要开场白，最多3句话，不要写办理部门。"
+)
+CONDENSE_PROMPT = "把用户的追问改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题，一行，不要回答，不要解释。"
+
+_TAG = re.compile(r"【([^【】]{1,40})】")
+_ITEM_NO = re.compile(r"^第\s*(\d{1,4})\s*条$")
+# (第25条) / [第25条] / 〔第25条〕 written by the model: normalise to 【第25条】 so they are checked, not ignored.
+_LOOSE_TAG = re.compile(r"[\[（(〔［]\s*(第\s*\d{1,4}\s*条)\s*[\]）)〕］]")
+_SEG_END = re.compile(r"[。；！？!?;\n]")
+_PREAMBLE = re.compile(r"^\s*(?:回答|答案|答|根据(?:以上|上述|所给|提供的)?材料[，,]?)\s*[:：]?\s*")
+_MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*[-*•]\s+", re.M)
+_DEPT_LINE = re.compile(r"^\s*[（(]?\s*(?:办理部门|责任单位|责任部门|牵头部门)\s*[:：]")
+_NOT_FOUND = re.compile(r"未找到|没有找到|无法回答|无法确定|材料中没有|材料未提及|未提及")
+# Numbers grounding_violations cannot see: Chinese numerals with a unit (八千元, 三年, 百分之六十).
+_CN_NUM = re.compile(
+    r"百分之[零〇一二两三四五六七八九十百千点]+|"
+    r"[零〇一二两三四五六七八九十百千万亿]*[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+    r"(?:万元|亿元|元|个月|个工作日|年|倍|家|户|人|%)"
+)
+_DEPT = re.compile(r"区[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|办公室|中心)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_FOLLOW_UP_WORDS = re.compile(r"^(?:那么|那如果|那|还有|如果是|要是)|(?:的)?呢?[？?！!。]*$")
+
+
+@dataclass(frozen=True)
+class Material:
+    """One cited item of the extractive answer, as shown to the model."""
+
+    tag: str  # the label inside 【】: 第25条, or a section heading
+    citation: Citation
+    text: str  # the item's full text plus its departments (what the model's claims are checked against)
+    prompt_line: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's result: the kept text and citations, or why the answer cannot be used."""
+
+    text: str  # kept sentences (no departments line, no notes); "" when rejected
+    citations: list[Citation]
+    dropped: list[str]  # sentences removed, each with the reason
+    reason: str = ""  # non-empty: fall back to the extractive reply
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+class LLMAnswerer:
+    """Rewrites verified extractive answers with an injected llama-index ``LLM``.
+
+    ``timeout`` bounds each whole call (seconds, wall clock), whatever the
+    client's own timeouts; ``condense_llm`` (default: ``llm``) may be a copy
+    with a smaller ``max_tokens``. ``secret`` is redacted from logged errors.
+    """
+
+    def __init__(
+        self,
+        llm: LLM,
+        corpus: Corpus,
+        *,
+        timeout: float,
+        condense_llm: LLM | None = None,
+        condense_timeout: float = CONDENSE_TIMEOUT,
+        secret: str | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ConfigError(f"LLM timeout must be positive, got {timeout}")
+        self.llm = llm
+        self.condense_llm = condense_llm or llm
+        self.corpus = corpus
+        self.timeout = timeout
+        self.condense_timeout = min(condense_timeout, timeout)
+        self._secret = secret
+        # Calls run on worker threads so that a hung request cannot hold up an answer past ``timeout``.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+
+    @classmethod
+    def from_settings(cls, settings: Any, corpus: Corpus) -> LLMAnswerer:
+        """An OpenAI-compatible client for ``settings.llm_base_url`` (e.g. llama_cpp.server)."""
+        try:
+            from llama_index.llms.openai_like import OpenAILike
+        except ImportError as ex:
+            raise ConfigError(
+                "POLICY_LLM_BASE_URL is set but llama-index-llms-openai-like is not installed; "
+                "run `pip install -e '.[llm]'` or unset POLICY_LLM_BASE_URL"
+            ) from ex
+        common: dict[str, Any] = {
+            "model": settings.llm_model or "local",
+            "api_base": settings.llm_base_url,
+            "api_key": settings.llm_api_key or "none",  # a local server needs none, the client needs a string
+            "is_chat_model": True,
+            "max_retries": 0,  # a retry doubles the wait; the extractive answer is the fallback
+            "temperature": 0.1,
+            "context_window": 4096,
+        }
+        llm = OpenAILike(**common, timeout=settings.llm_timeout, max_tokens=MAX_TOKENS)
+        condense_timeout = min(CONDENSE_TIMEOUT, settings.llm_timeout)
+        condense_llm = OpenAILike(**common, timeout=condense_timeout, max_tokens=CONDENSE_MAX_TOKENS)
+        return cls(llm, corpus, timeout=settings.llm_timeout, condense_llm=condense_llm, condense_timeout=condense_timeout, secret=settings.llm_api_key)
+
+    def __repr__(self) -> str:  # the wrapped client's repr would show its api_key
+        return f"LLMAnswerer(llm={type(self.llm).__name__}, timeout={self.timeout:g})"
+
+    # --- prompt ----------------------------------------------------------------------
+
+    def materials(self, reply: Reply) -> list[Material]:
+        """The extractive reply's cited items, as prompt lines and check texts."""
+        out = []
+        for c in reply.citations:
+            item = self._item(c)
+            depts = "、".join(c.departments)
+            body = _clip(c.quote, ITEM_CHARS)
+            head = ""
+            if isinstance(item, Measure) and not body.startswith(item.title):
+                head = f"{item.title}："
+            line = f"【{c.label}】{head}{body}" + (f"（办理部门：{depts}）" if depts else "")
+            full = (item.text if item is not None else "") + c.quote + "".join(c.departments)
+            out.append(Material(c.label, c, full, line))
+        return out
+
+    def messages(self, resolved: str, materials: Sequence[Material]) -> list[ChatMessage]:
+        user = "材料：\n" + "\n".join(m.prompt_line for m in materials) + f"\n\n问题：{resolved}"
+        return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT), ChatMessage(role=MessageRole.USER, content=user)]
+
+    # --- answers ---------------------------------------------------------------------
+
+    def rewrite(self, question: str, resolved: str, reply: Reply, hits: Sequence[Hit], today: _dt.date) -> Reply:
+        """The verified LLM answer (mode "llm"), or ``reply`` with mode "llm-fallback".
+
+        ``question`` is what the user typed, ``resolved`` the standalone question
+        the extractive ``reply`` answers; ``today`` is unused (the extractive
+        notes already carry the date checks) but kept for a uniform signature.
+        """
+        if not reply.answered or not reply.citations:
+            return reply
+        mats = self.materials(reply)
+        try:
+            raw = self._chat(self.llm, self.messages(resolved, mats), self.timeout)
+        except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
+            self._warn("rewrite", ex)
+            return _fallback(reply)
+        return self._finish(raw, reply, hits, mats)
+
+    def stream(self, question: str, resolved: str, reply: Reply, hits: Sequence[Hit], today: _dt.date) -> AnswerStream:
+        """Stream the answer sentence by sentence; read ``.reply`` after iterating.
+
+        Only sentences that pass the per-sentence checks are yielded. When the
+        iteration ends, ``stream.reply`` is the final verified reply (mode "llm",
+        whose text the yielded pieces spell out, departments and notes included)
+        or the extractive one (mode "llm-fallback"): a UI should then show
+        ``stream.reply.text`` in place of what it streamed.
+        """
+        return AnswerStream(self, resolved, reply, hits)
+
+    def condense(self, question: str, history: Sequence[dict[str, str]]) -> str | None:
+        """``question`` rewritten to stand alone, or None (then the rule-based rewrite is used)."""
+        if not history:
+            return None
+        lines = []
+        for turn in list(history)[-HISTORY_TURNS:]:
+            content = str(turn.get("content", ""))
+            if turn.get("role") == "assistant":
+                content = _TAG.sub("", content.replace("与您的问题相关的规定有：", "")).strip()[:60]
+                lines.append(f"助手：{content}")
+            else:
+                lines.append(f"用户：{content[:100]}")
+        user = "对话：\n" + "\n".join(lines) + f"\n\n追问：{question}\n改写后的问题："
+        msgs = [ChatMessage(role=MessageRole.SYSTEM, content=CONDENSE_PROMPT), ChatMessage(role=MessageRole.USER, content=user)]
+        try:
+            raw = self._chat(self.condense_llm, msgs, self.condense_timeout)
+        except Exception as ex:  # noqa: BLE001 - the rule-based rewrite is the fallback
+            self._warn("condense", ex)
+            return None
+        return _condensed(raw, question, "".join(str(t.get("content", "")) for t in history))
+
+    # --- verification ----------------------------------------------------------------
+
+    def verify(self, raw: str, materials: Sequence[Material]) -> Verdict:
+        """Check the model's text against the items it was given (see the module docstring)."""
+        text = clean(raw)
+        if not text:
+            return Verdict("", [], [], "empty answer")
+        if _NOT_FOUND.search(text):
+            return Verdict("", [], [], "the model said 未找到 although the extractive answer found evidence")
+        by_tag = _tag_index(materials)
+        for t in _TAG.findall(text):
+            if _lookup(t, by_tag) is None:
+                return Verdict("", [], [], f"tag 【{t}】 is not one of the given items")
+        segs = segments(text)
+        tagged_all = _ordered(m for s in segs for m in self._tagged(s, by_tag))
+        kept: list[str] = []
+        dropped: list[str] = []
+        for s in segs[:MAX_SEGMENTS]:
+            problem = self.check_segment(s, by_tag, tagged_all or list(materials))
+            if problem:
+                dropped.append(f"{s.strip()} ({problem})")
+            else:
+                kept.append(s)
+        dropped += [f"{s.strip()} (beyond {MAX_SEGMENTS} sentences)" for s in segs[MAX_SEGMENTS:]]
+        cited = _ordered(m for s in kept for m in self._tagged(s, by_tag))
+        body = "".join(kept).strip()
+        if not cited:
+            return Verdict("", [], dropped, "no cited statement is left")
+        if len(_CJK.findall(_TAG.sub("", body))) < 4:
+            return Verdict("", [], dropped, "what is left states nothing")
+        citations = [m.citation for m in cited]
+        bad = grounding_violations(Reply(body, True, citations), self.corpus)
+        if bad:
+            return Verdict("", [], dropped, f"numbers not in the cited items: {bad}")
+        return Verdict(body, citations, dropped)
+
+    def check_segment(self, seg: str, by_tag: dict[str, Material], context: Sequence[Material]) -> str:
+        """Why one sentence cannot be shown ("" if it can): a bad tag or an unsupported claim.
+
+        Its numbers and departments must be in the items it is tagged with, or,
+        for an untagged sentence, in ``context`` (the items the answer tags).
+        """
+        if _DEPT_LINE.match(seg):
+            return "departments line (added from the cited items instead)"
+        if _NOT_FOUND.search(seg):
+            return "says 未找到"
+        for t in _TAG.findall(seg):
+            if _lookup(t, by_tag) is None:
+                return f"tag 【{t}】 is not one of the given items"
+        own = self._tagged(seg, by_tag)
+        support = own or list(context)
+        body = _TAG.sub("", seg)
+        bad = grounding_violations(Reply(body, True, [m.citation for m in support]), self.corpus)
+        source = "".join(m.text for m in support)
+        bad += [x for x in _CN_NUM.findall(body) if x not in source]
+        bad += [d for d in _DEPT.findall(body) if d not in source]
+        return f"not in the cited items: {', '.join(dict.fromkeys(bad))}" if bad else ""
+
+    def _tagged(self, seg: str, by_tag: dict[str, Material]) -> list[Material]:
+        return _ordered(m for t in _TAG.findall(seg) if (m := _lookup(t, by_tag)) is not None)
+
+    def _finish(self, raw: str, reply: Reply, hits: Sequence[Hit], mats: Sequence[Material]) -> Reply:
+        """The final reply for the model's complete text ``raw``."""
+        try:
+            verdict = self.verify(raw, mats)
+            retrieved = {h.item.key for h in hits} | {h.item.key for h in reply.hits}
+            if verdict.ok and any(_key(c) not in retrieved for c in verdict.citations):
+                verdict = Verdict("", [], verdict.dropped, "a cited item was not retrieved")
+            if verdict.dropped:
+                log.info("LLM answer: dropped %d unsupported sentence(s): %s", len(verdict.dropped), " | ".join(verdict.dropped)[:500])
+            if not verdict.ok:
+                log.info("LLM answer not used (%s); showing the extractive answer", verdict.reason)
+                return _fallback(reply)
+            return self._compose(verdict, reply)
+        except Exception:  # noqa: BLE001 - a verifier bug must not take the answer down with it
+            log.exception("LLM answer verification failed; showing the extractive answer")
+            return _fallback(reply)
+
+    def _compose(self, verdict: Verdict, reply: Reply) -> Reply:
+        """Verified sentences + departments of the cited items + the extractive notes that still fit."""
+        cites = verdict.citations
+        labels = {c.label for c in cites}
+        if len(cites) == 1:
+            depts = "、".join(cites[0].departments)
+            dept_line = f"办理部门：{depts}" if depts else ""
+        else:
+            dept_line = "办理部门：" + "；".join(f"【{c.label}】{'、'.join(c.departments)}" for c in cites if c.departments)
+            dept_line = "" if dept_line == "办理部门：" else dept_line
+        notes = []
+        for note in reply.notes:
+            tags = _TAG.findall(note)
+            if any(t not in labels for t in tags) or note in verdict.text:
+                continue
+            if grounding_violations(Reply(note, True, cites), self.corpus):
+                continue  # e.g. a document-expiry date that none of the cited items states
+            notes.append(note)
+        text = "\n".join(x for x in [verdict.text, dept_line, *notes] if x)
+        final = Reply(text, True, cites, reply.hits, "llm", notes, reply.question)
+        bad = grounding_violations(final, self.corpus)
+        if bad:  # cannot happen after the checks above; never show it if it does
+            log.error("LLM answer failed the final grounding check %s; showing the extractive answer", bad)
+            return _fallback(reply)
+        return final
+
+    # --- calls -----------------------------------------------------------------------
+
+    def _chat(self, llm: LLM, messages: list[ChatMessage], timeout: float) -> str:
+        future = self._pool.submit(llm.chat, messages)
+        try:
+            response = future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise LLMError(f"the LLM gave no answer within {timeout:g} s") from None
+        return str(response.message.content or "")
+
+    def _warn(self, what: str, ex: BaseException) -> None:
+        """One warning line, with the API key (if any) redacted from the error text."""
+        msg = " ".join(str(ex).split())[:200]
+        if self._secret:
+            msg = msg.replace(self._secret, "***")
+        log.warning("LLM %s failed (%s: %s); using the extractive answer", what, type(ex).__name__, msg)
+
+    def _item(self, c: Citation) -> Item | None:
+        doc = self.corpus.document(c.doc_id or None)
+        if c.item is not None:
+            return doc.measure(c.item)
+        return next((s for s in doc.sections if s.heading == c.title or s.heading == c.label), None)
+
+
+class AnswerStream(Iterator[str]):
+    """Sentences of a streamed LLM answer that passed the checks; ``reply`` once exhausted.
+
+    ``first_token_s`` is the time from the start to the model's first token,
+    ``first_text_s`` to the first yielded piece, ``total_s`` to the end.
+    """
+
+    def __init__(self, answerer: LLMAnswerer, resolved: str, reply: Reply, hits: Sequence[Hit]) -> None:
+        self.answerer = answerer
+        self.resolved = resolved
+        self.extractive = reply
+        self.hits = list(hits)
+        self.reply: Reply | None = None
+        self.first_token_s: float | None = None
+        self.first_text_s: float | None = None
+        self.total_s: float | None = None
+        self._it = self._run()
+
+    def __next__(self) -> str:
+        return next(self._it)
+
+    def _run(self) -> Iterator[str]:
+        a = self.answerer
+        reply = self.extractive
+        t0 = time.perf_counter()
+        if not reply.answered or not reply.citations:
+            self.reply = reply
+            self.total_s = 0.0
+            return
+        mats = a.materials(reply)
+        by_tag = _tag_index(mats)
+        raw, buf, shown = "", "", ""
+        healthy = True  # stop showing sentences after the first bad tag or 未找到: the whole answer falls back
+        try:
+            deadline = t0 + a.timeout
+            for chunk in a.llm.stream_chat(a.messages(self.resolved, mats)):
+                if time.perf_counter() > deadline:
+                    raise LLMError(f"the LLM stream did not finish within {a.timeout:g} s")
+                delta = chunk.delta or ""
+                if delta and self.first_token_s is None:
+                    self.first_token_s = time.perf_counter() - t0
+                raw += delta
+                buf += delta
+                while healthy and (m := _SEG_END.search(buf)):
+                    seg, buf = buf[: m.end()], buf[m.end() :]
+                    piece = clean(seg) if not shown else _clean_local(seg)
+                    problem = a.check_segment(piece, by_tag, mats) if piece.strip() else ""
+                    if problem.startswith(("tag", "says")):
+                        healthy = False
+                    elif not problem and piece:
+                        shown += piece
+                        if self.first_text_s is None:
+                            self.first_text_s = time.perf_counter() - t0
+                        yield piece
+        except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
+            a._warn("stream", ex)
+            self.reply = _fallback(reply)
+            self.total_s = time.perf_counter() - t0
+            return
+        self.reply = a._finish(raw, reply, self.hits, mats)
+        self.total_s = time.perf_counter() - t0
+        # The final text usually extends what was shown (departments, notes, a last unterminated sentence).
+        if self.reply.mode == "llm" and self.reply.text.startswith(shown) and len(self.reply.text) > len(shown):
+            rest = self.reply.text[len(shown) :]
+            if self.first_text_s is None:
+                self.first_text_s = self.total_s
+            yield rest
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def clean(raw: str) -> str:
+    """The model's text without markdown, a leading "回答：", and with loose (第N条) made into 【第N条】."""
+    text = _clean_local(raw).strip()
+    return _PREAMBLE.sub("", text).strip()
+
+
+def _clean_local(text: str) -> str:
+    text = _MARKDOWN.sub("", text)
+    return _LOOSE_TAG.sub(lambda m: "【" + re.sub(r"\s+", "", m.group(1)) + "】", text)
+
+
+def segments(text: str) -> list[str]:
+    """Sentences ending in 。；！？ or a line break; a segment of tags alone joins the one before it."""
+    out: list[str] = []
+    start = 0
+    for m in _SEG_END.finditer(text):
+        out.append(text[start : m.end()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    merged: list[str] = []
+    for s in out:
+        if merged and not _TAG.sub("", s).strip(" \n。；，,.") and _TAG.search(s):
+            merged[-1] = merged[-1].rstrip("\n") + s
+        elif s.strip():
+            merged.append(s)
+    return merged
+
+
+def _clip(quote: str, limit: int) -> str:
+    """Whole sentences of ``quote`` up to ``limit`` characters (at least the first)."""
+    parts = [p for p in re.split(r"(?<=[。；])", quote) if p]
+    out = ""
+    for p in parts:
+        if out and len(out) + len(p) > limit:
+            break
+        out += p
+    return out
+
+
+def _tag_index(materials: Sequence[Material]) -> dict[str, Material]:
+    index = {m.tag: m for m in materials}
+    by_no: dict[str, list[Material]] = {}
+    for m in materials:
+        if m.citation.item is not None:
+            by_no.setdefault(f"第{m.citation.item}条", []).append(m)
+    for short, ms in by_no.items():
+        if len(ms) == 1:  # "第25条" for "《…》第25条" when only one document's item 25 was given
+            index.setdefault(short, ms[0])
+    return index
+
+
+def _lookup(tag: str, by_tag: dict[str, Material]) -> Material | None:
+    t = re.sub(r"\s+", "", tag)
+    return by_tag.get(t)
+
+
+def _ordered(ms: Any) -> list[Material]:
+    seen: dict[str, Material] = {}
+    for m in ms:
+        seen.setdefault(m.tag, m)
+    return list(seen.values())
+
+
+def _key(c: Citation) -> str:
+    return f"{c.doc_id}#{c.item}" if c.item is not None else ""
+
+
+def _fallback(reply: Reply) -> Reply:
+    return dataclasses.replace(reply, mode="llm-fallback")
+
+
+def _condensed(raw: str, question: str, history_text: str) -> str | None:
+    """The first line of the model's rewrite, if it looks like a standalone question."""
+    line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
+    line = re.sub(r"^(?:改写后的问题|问题|改写)\s*[:：]\s*", "", line).strip(" \"'“”‘’「」")
+    if not line or len(line) > MAX_CONDENSED_CHARS or "【" in line:
+        return None
+    if line == question.strip():
+        return None
+    core = set(_CJK.findall(_FOLLOW_UP_WORDS.sub("", question)))
+    if core and len(core & set(line)) < 0.7 * len(core):
+        return None  # the rewrite lost what this turn asked about
+    if "。" in line and not re.search(r"[？?]", line):
+        return None  # an answer, not a question
+    for n in re.findall(r"\d+(?:\.\d+)?", line):
+        if n not in question and n not in history_text:
+            return None  # a number from nowhere would steer retrieval to the wrong item
+    return line
