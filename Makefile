@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 # Headless Chromium for the browser tests (Debian packages; Playwright never downloads a browser).
 browser:
-	@test -x /usr/bin/chromium || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
+	@test -x /usr/bin/chromium || { (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
 
 test-llm: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[llm]'

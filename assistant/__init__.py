@@ -20,6 +20,8 @@ for _name, _value in {
 }.items():
     _os.environ.setdefault(_name, _value)
 
+from typing import TYPE_CHECKING  # noqa: E402
+
 from .errors import (  # noqa: E402
     AssistantError,
     ConfigError,
@@ -30,6 +32,9 @@ from .errors import (  # noqa: E402
 )
 from .settings import Settings  # noqa: E402
 from .types import Citation, Document, Hit, Measure, Reply, Section  # noqa: E402
+
+if TYPE_CHECKING:
+    from .service import Assistant
 
 
 def __getattr__(name: str) -> object:

@@ -44,9 +44,10 @@ _DOC_STRONG = re.compile(
     r"文号|发文|印发|有效期|施行|生效|实施日期|哪天.{0,4}实施|什么时候.{0,4}(开始实施|开始执行|到期|过期|失效)|"
     r"(文件|方案|办法).{0,6}(到期|过期|失效|还有效|有效吗|多久|几年|谁发|哪个单位|哪个部门发|制定)|哪个单位发|谁发的|发布单位|发文机关"
 )
+# "What can a … get" questions: a person or business asking about every benefit that applies.
 _AGG_Q = re.compile(
-    r"有哪些|有什么|都有啥|有啥|能享受|可以享受|能领|能拿|能得到|可以申请|能申请|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利)|"
-    r"^我是|^我们是|^我新|^我刚|^刚|作为|扶持|帮扶|优惠政策"
+    r"有哪些|都有(啥|什么|哪些)|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利|好处)|能享受(哪些|什么|啥)|可以享受(哪些|什么)|"
+    r"^我是|^我们是|^我们公司|^我们企业|^我新|^我刚|^刚开|^我想开|^我想在|作为一?(个|名|家)"
 )
 _NUM = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|元|万|亿|年|个月|月|日|小时|个工作日|个|家|户|人|套|份|平方米|倍)?")
 _TAG = re.compile(r"【[^【】]{1,40}】")
@@ -212,9 +213,12 @@ class Answerer:
             return []
         if len(item.text) <= SHORT_ITEM_CHARS:
             return sents
+        own = set(self.lexicon.key_terms(question)) | set(focus)
         terms = list(dict.fromkeys(t for t in [*terms, *focus] if t))
         df = {t: sum(t in s for s in sents) for t in terms}
-        weight = {t: 2.0 if t in focus else 1.0 for t in terms}  # this turn's own words count double
+        # This turn's own words count double; official expansions of them count half, so 退税 prefers
+        # the sentence that says 退税 over one that only says 留抵退税.
+        weight = {t: (2.0 if t in focus else 1.0) * (1.0 if t in own else 0.5) for t in terms}
         scored = []
         for i, s in enumerate(sents):
             score = sum(weight[t] * len(t) / df[t] for t in terms if df[t] and t in s)
@@ -229,13 +233,24 @@ class Answerer:
         ranked = sorted(scored, key=lambda x: (-x[0], x[1]))
         best = ranked[0]
         chosen = [best]
-        for cand in ranked[1:]:
-            if len(chosen) >= limit:
-                break
+        covered = {t for t in terms if t in best[2]}
+        while len(chosen) < limit:
+            # Add the sentence that covers most of the question's words still uncovered (or, after a
+            # bare heading, the next best sentence), while the quote stays short.
+            room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
             heading_only = len(chosen) == 1 and chosen[0][1] == 0 and isinstance(item, Measure)
-            fits = sum(len(c[2]) for c in chosen) + len(cand[2]) <= MAX_QUOTE_CHARS
-            if cand[0] > 0.3 and fits and (heading_only or cand[0] >= 0.6 * best[0]):
-                chosen.append(cand)
+            options = []
+            for cand in ranked:
+                if cand in chosen or len(cand[2]) > room or cand[0] <= 0.3:
+                    continue
+                gain = sum(weight[t] * len(t) for t in terms if t in cand[2] and t not in covered and t in own)
+                if gain > 0 or heading_only:
+                    options.append((gain, cand[0], cand))
+            if not options:
+                break
+            pick = max(options, key=lambda o: (o[0], o[1]))[2]
+            chosen.append(pick)
+            covered |= {t for t in terms if t in pick[2]}
         return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
 
     def deadline_note(self, item: Item, today: _dt.date) -> str:

@@ -64,14 +64,20 @@ def _strip_lead(q: str) -> str:
 
 def resolve(question: str, history: Sequence[dict[str, str]]) -> str:
     """The question rewritten to stand alone, using the previous user turn."""
+    return resolve_with_kind(question, history)[0]
+
+
+def resolve_with_kind(question: str, history: Sequence[dict[str, str]]) -> tuple[str, str]:
+    """(rewritten question, how): how is "standalone", "swap" (a sibling term replaced) or
+    "append" (the new words added to the previous question, which may be a change of topic)."""
     prev = [m["content"] for m in history if m["role"] == "user"]
     if not prev or not is_elliptical(question):
-        return question
+        return question, "standalone"
     last = prev[-1]
     core = _strip_lead(question)
     for group in SIBLINGS:
         new = next((t for t in group if t in core), None)
         old = next((t for t in group if t in last and t != new), None)
         if new and old and new not in last:
-            return last.replace(old, new) + (f" {core}" if core != new else "")
-    return f"{last} {core}".strip()
+            return last.replace(old, new) + (f" {core}" if core != new else ""), "swap"
+    return f"{last} {core}".strip(), "append"

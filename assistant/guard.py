@@ -19,6 +19,7 @@ from .errors import InvalidQuestionError
 MAX_HISTORY_MESSAGE_CHARS = 4000
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\ufeff]")
+_SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]{0,200}>")
 
 # Requests to change the assistant's role or reveal its instructions.
@@ -108,7 +109,8 @@ def is_injection(text: str) -> bool:
 
 
 def strip_tags(text: str) -> str:
-    """The question without HTML/script tags, for search only."""
+    """The question without HTML tags; script and style elements go with their content."""
+    text = _SCRIPT.sub(" ", text)
     return _TAG.sub(" ", text)
 
 

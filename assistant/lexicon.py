@@ -40,10 +40,12 @@ FILLERS = frozenset(
     已经 刚 刚刚 刚好 现在 目前 今天 明天 今年 去年 明年 平时 到底 究竟 大概 大约 差不多 一般 比较 特别 非常 挺 很 太 更
     最 最多 最少 最长 最高 最低 多少钱 多少 能领 能拿 能给 给啥 有啥 没啥 说法 办法 好处 照顾 帮忙 帮着 管管 帮帮 方便
     简单 麻烦 省事 听说 据说 打算 准备 想要 需要 希望 可能 应该 必须 自己 我们 咱们 他们 你们 人家 大家 别人 本人 我家 家里
-    店里 村里 厂里 公司里 这里 那里 哪里 哪儿 哪 哪家 哪个 哪些 那个 这个 这些 那些 一个 一家 一些 有人 谁 啥 么 吗 呢 吧
+    手上 手里 身边 附近 店里 村里 厂里 公司里 这里 那里 哪里 哪儿 哪 哪家 哪个 哪些 那个 这个 这些 那些 一个 一家 一些 有人 谁 啥 么 吗 呢 吧
     白天 晚上 上班 下班后 走不开 没空 不懂 不会 不知道 懂 搞 弄 整 干 做 办个 办下来 办完 能办 好办 跑 来回 一趟 几趟
     么样 时候 啥时候 什么时候 下来 起来 出来 上来 过来 一来 以前 以后 之后 后面 前面 前期 后期 的话 要是 如果 假如 万一""".split()
 )
+# A word made only of these characters is grammar, not topic: 能先, 我能, 不好, 下去, 没办, 还得.
+FUNCTION_CHARS = frozenset("我你他她它们的了吗呢吧啊呀么嘛着过得地能先不没好想去下来点个就都还再也又很太可会要该让给被把从到对在是有这那哪啥怎咋么些几多少每各另别其且而并与和或及办弄搞整做干")
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _QUOTED = re.compile(r"“([^”]{2,12})”")
 
@@ -151,7 +153,7 @@ class Lexicon:
             words = self._tok.lcut(text.lower())
         out: list[str] = []
         for w in (w.strip() for w in words):
-            if not w or w in STOPWORDS or w in FILLERS or _PUNCT.match(w):
+            if not w or w in STOPWORDS or w in FILLERS or _PUNCT.match(w) or all(c in FUNCTION_CHARS for c in w):
                 continue
             if len(w) >= 2 or re.match(r"[A-Za-z0-9]", w):
                 if w not in out:

@@ -53,12 +53,18 @@ MAX_SEGMENTS = 8  # sentences kept from the model (the prompt asks for at most 3
 HISTORY_TURNS = 4  # messages of history shown to condense (two exchanges)
 
 SYSTEM_PROMPT = (
-    "你是政策咨询助手，只能依据用户给出的编号材料回答，不得使用材料以外的信息。"
-    "要求：1.每句话末尾用材料开头的标签标注出处，如【第25条】，只能用材料中出现的标签；"
-    "2.金额、比例、日期、数量必须照抄材料原文，不要换算；"
-    "3.材料不能回答问题时，只回答“未找到”；"
-    "4.直接作答，不要开场白，最多3句话，不要写办理部门。"
+    "你是政策咨询助手，根据用户给的材料回答问题。规则：\n"
+    "1. 只用材料里的内容，直接回答，不要开场白。\n"
+    "2. 每句话末尾加上出处标签，照抄材料开头的【】标签，例如【第9条】。\n"
+    "3. 金额、比例、日期、数量照抄材料原文。\n"
+    "4. 最多3句话，不写办理部门。\n"
+    "5. 只有材料与问题毫不相关时，才回答“未找到”。"
 )
+# One worked example as chat turns (small models follow an example better than rules). It is the same
+# prefix for every question, so the server's prompt cache makes it almost free after the first request.
+# Its item and numbers are made up: if the model copies them, the verifier rejects them.
+EXAMPLE_USER = "材料：\n【第2条】支持技能培训：对参加培训的人员给予每人最高300元培训补贴。（办理部门：区人社局）\n\n问题：参加培训有补贴吗？"
+EXAMPLE_ANSWER = "有。参加培训的人员可获得每人最高300元培训补贴【第2条】。"
 CONDENSE_PROMPT = "把用户的追问改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题，一行，不要回答，不要解释。"
 
 _TAG = re.compile(r"【([^【】]{1,40})】")
@@ -180,7 +186,12 @@ class LLMAnswerer:
 
     def messages(self, resolved: str, materials: Sequence[Material]) -> list[ChatMessage]:
         user = "材料：\n" + "\n".join(m.prompt_line for m in materials) + f"\n\n问题：{resolved}"
-        return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT), ChatMessage(role=MessageRole.USER, content=user)]
+        return [
+            ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
+            ChatMessage(role=MessageRole.USER, content=EXAMPLE_USER),
+            ChatMessage(role=MessageRole.ASSISTANT, content=EXAMPLE_ANSWER),
+            ChatMessage(role=MessageRole.USER, content=user),
+        ]
 
     # --- answers ---------------------------------------------------------------------
 

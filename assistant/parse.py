@@ -295,7 +295,8 @@ def extract_deadlines(text: str, year: int) -> tuple[Deadline, ...]:
 def split_departments(block: str) -> tuple[str, ...]:
     """``区教育局等相关部门`` -> (区教育局, 相关部门); order kept, duplicates dropped."""
     out: list[str] = []
-    for part in re.split(r"[、，,]", block):
+    # Separators inside quotes belong to a name: 区“双随机、一公开”监管工作领导小组成员单位.
+    for part in re.split(r"[、，,](?![^“”]*”)", block):
         part = part.strip()
         if not part:
             continue

@@ -74,10 +74,12 @@ class Assistant:
         refusal = self._out_of_scope(q)
         if refusal is not None:
             return refusal
-        resolved = dialog.resolve(q, hist)
+        resolved, how = dialog.resolve_with_kind(q, hist)
         if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
             resolved = self.llm.condense(q, hist) or resolved
         hits = self.retrieve(resolved, mode=mode, doc_id=doc_id)
+        if how == "append" and resolved != q:
+            resolved, hits = self._topic_change(q, resolved, hits, mode=mode, doc_id=doc_id)
         reply = self.answerer.answer(resolved, q, hits, self.clock())
         reply = self._enforce_grounding(reply)
         if self.llm is not None and reply.answered:
@@ -115,6 +117,22 @@ class Assistant:
             if not any(x.number == int(m.group(1)) for x in self.corpus.measures):
                 return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(most)}条措施）")
         return None
+
+    def _topic_change(self, q: str, resolved: str, hits: list[Hit], **kw: Any) -> tuple[str, list[Hit]]:
+        """Keep the merged follow-up unless the question alone is clearly about something else.
+
+        "那高新技术企业呢？" after a question about the document's dates is a new topic: the item
+        found for the question alone contains its words, the item found for the merge does not.
+        """
+        alone = self.retrieve(q, **kw)
+        if not alone or not hits:
+            return resolved, hits
+        terms, groups = self.answerer.key_terms(q)
+        merged_cov = self.answerer.evidence(q, hits[:1])[0].coverage
+        alone_cov = self.answerer.evidence(q, alone[:1])[0].coverage
+        if alone_cov >= merged_cov + 0.25 and terms:
+            return q, alone
+        return resolved, hits
 
     def _enforce_grounding(self, reply: Reply) -> Reply:
         """Drop any line whose numbers are not in a cited item (should never fire for quotes)."""
