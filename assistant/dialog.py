@@ -32,6 +32,14 @@ SIBLINGS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# Words that ask about an aspect of whatever was discussed, not about a new topic:
+# "这个找哪个部门办？", "那条件呢？", "要什么材料？".
+ASPECT_WORDS = frozenset(
+    """部门 单位 负责 办理 申请 条件 要求 材料 手续 流程 时间 期限 多久 金额 标准 额度 比例 钱 补贴 奖励 补助 支持 优惠 政策
+    规定 条款 内容 地方 地址 电话 窗口 对象 范围 有效 到期 截止 哪些 什么""".split()
+)
+
+
 def content_chars(text: str) -> int:
     return len(re.findall(r"[\w\u4e00-\u9fff]", text))
 

@@ -60,11 +60,19 @@ SYSTEM_PROMPT = (
     "4. 最多3句话，不写办理部门。\n"
     "5. 只有材料与问题毫不相关时，才回答“未找到”。"
 )
-# One worked example as chat turns (small models follow an example better than rules). It is the same
-# prefix for every question, so the server's prompt cache makes it almost free after the first request.
-# Its item and numbers are made up: if the model copies them, the verifier rejects them.
-EXAMPLE_USER = "材料：\n【第2条】支持技能培训：对参加培训的人员给予每人最高300元培训补贴。（办理部门：区人社局）\n\n问题：参加培训有补贴吗？"
-EXAMPLE_ANSWER = "有。参加培训的人员可获得每人最高300元培训补贴【第2条】。"
+# Worked examples as chat turns (small models follow examples better than rules). They are the same
+# prefix for every question, so the server's prompt cache makes them almost free after the first request.
+# Their items and numbers are made up: if the model copies them, the verifier rejects them.
+EXAMPLES = (
+    (
+        "材料：\n【第2条】支持技能培训：对参加培训的人员给予每人最高300元培训补贴。（办理部门：区人社局）\n\n问题：参加培训有补贴吗？",
+        "有。参加培训的人员可获得每人最高300元培训补贴【第2条】。",
+    ),
+    (
+        "材料：\n【三、工作目标】到2030年，全区新增示范企业120家。\n\n问题：示范企业的目标是多少家？",
+        "到2030年，全区新增示范企业120家【三、工作目标】。",
+    ),
+)
 CONDENSE_PROMPT = "把用户的追问改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题，一行，不要回答，不要解释。"
 
 _TAG = re.compile(r"【([^【】]{1,40})】")
@@ -73,7 +81,7 @@ _ITEM_NO = re.compile(r"^第\s*(\d{1,4})\s*条$")
 _LOOSE_TAG = re.compile(r"[\[（(〔［]\s*(第\s*\d{1,4}\s*条)\s*[\]）)〕］]")
 _SEG_END = re.compile(r"[。；！？!?;\n]")
 _PREAMBLE = re.compile(r"^\s*(?:回答|答案|答|根据(?:以上|上述|所给|提供的)?材料[，,]?)\s*[:：]?\s*")
-_MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*[-*•]\s+", re.M)
+_MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*(?:[-*•]|\d{1,2}[.、)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*", re.M)  # list numbers look like claims
 _DEPT_LINE = re.compile(r"^\s*[（(]?\s*(?:办理部门|责任单位|责任部门|牵头部门)\s*[:：]")
 _NOT_FOUND = re.compile(r"未找到|没有找到|无法回答|无法确定|材料中没有|材料未提及|未提及")
 # Numbers grounding_violations cannot see: Chinese numerals with a unit (八千元, 三年, 百分之六十).
@@ -162,7 +170,14 @@ class LLMAnswerer:
         llm = OpenAILike(**common, timeout=settings.llm_timeout, max_tokens=MAX_TOKENS)
         condense_timeout = min(CONDENSE_TIMEOUT, settings.llm_timeout)
         condense_llm = OpenAILike(**common, timeout=condense_timeout, max_tokens=CONDENSE_MAX_TOKENS)
-        return cls(llm, corpus, timeout=settings.llm_timeout, condense_llm=condense_llm, condense_timeout=condense_timeout, secret=settings.llm_api_key)
+        return cls(
+            llm,
+            corpus,
+            timeout=settings.llm_timeout,
+            condense_llm=condense_llm,
+            condense_timeout=condense_timeout,
+            secret=settings.llm_api_key,
+        )
 
     def __repr__(self) -> str:  # the wrapped client's repr would show its api_key
         return f"LLMAnswerer(llm={type(self.llm).__name__}, timeout={self.timeout:g})"
@@ -188,8 +203,11 @@ class LLMAnswerer:
         user = "材料：\n" + "\n".join(m.prompt_line for m in materials) + f"\n\n问题：{resolved}"
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
-            ChatMessage(role=MessageRole.USER, content=EXAMPLE_USER),
-            ChatMessage(role=MessageRole.ASSISTANT, content=EXAMPLE_ANSWER),
+            *(
+                ChatMessage(role=role, content=text)
+                for q, a in EXAMPLES
+                for role, text in ((MessageRole.USER, q), (MessageRole.ASSISTANT, a))
+            ),
             ChatMessage(role=MessageRole.USER, content=user),
         ]
 
@@ -302,6 +320,15 @@ class LLMAnswerer:
         bad += [d for d in _DEPT.findall(body) if d not in source]
         return f"not in the cited items: {', '.join(dict.fromkeys(bad))}" if bad else ""
 
+    def visible(self, text: str, by_tag: dict[str, Material], materials: Sequence[Material]) -> str:
+        """The sentences of a partial answer that may be shown while it streams.
+
+        Untagged sentences are checked against all given items here (the final
+        check uses only the items the answer tags, so it may still drop one).
+        """
+        kept = [s for s in segments(clean(text))[:MAX_SEGMENTS] if not self.check_segment(s, by_tag, materials)]
+        return "".join(kept).strip()
+
     def _tagged(self, seg: str, by_tag: dict[str, Material]) -> list[Material]:
         return _ordered(m for t in _TAG.findall(seg) if (m := _lookup(t, by_tag)) is not None)
 
@@ -399,47 +426,53 @@ class AnswerStream(Iterator[str]):
         reply = self.extractive
         t0 = time.perf_counter()
         if not reply.answered or not reply.citations:
-            self.reply = reply
-            self.total_s = 0.0
+            self.reply, self.total_s = reply, 0.0
             return
         mats = a.materials(reply)
         by_tag = _tag_index(mats)
-        raw, buf, shown = "", "", ""
-        healthy = True  # stop showing sentences after the first bad tag or 未找到: the whole answer falls back
+        raw, shown = "", ""
+        chunks = None
         try:
             deadline = t0 + a.timeout
-            for chunk in a.llm.stream_chat(a.messages(self.resolved, mats)):
+            chunks = a.llm.stream_chat(a.messages(self.resolved, mats))
+            for chunk in chunks:
                 if time.perf_counter() > deadline:
                     raise LLMError(f"the LLM stream did not finish within {a.timeout:g} s")
                 delta = chunk.delta or ""
-                if delta and self.first_token_s is None:
+                if not delta:
+                    continue
+                if self.first_token_s is None:
                     self.first_token_s = time.perf_counter() - t0
                 raw += delta
-                buf += delta
-                while healthy and (m := _SEG_END.search(buf)):
-                    seg, buf = buf[: m.end()], buf[m.end() :]
-                    piece = clean(seg) if not shown else _clean_local(seg)
-                    problem = a.check_segment(piece, by_tag, mats) if piece.strip() else ""
-                    if problem.startswith(("tag", "says")):
-                        healthy = False
-                    elif not problem and piece:
-                        shown += piece
-                        if self.first_text_s is None:
-                            self.first_text_s = time.perf_counter() - t0
-                        yield piece
+                if not _SEG_END.search(delta):
+                    continue
+                done = raw[: max(m.end() for m in _SEG_END.finditer(raw))]  # complete sentences only
+                if _NOT_FOUND.search(done) or any(_lookup(t, by_tag) is None for t in _TAG.findall(clean(done))):
+                    log.info("LLM answer not used (未找到 or a tag that is not a given item); showing the extractive answer")
+                    self.reply = _fallback(reply)
+                    return  # closing the stream lets the server stop generating
+                visible = a.visible(done, by_tag, mats)
+                if visible.startswith(shown) and len(visible) > len(shown):
+                    piece, shown = visible[len(shown) :], visible
+                    if self.first_text_s is None:
+                        self.first_text_s = time.perf_counter() - t0
+                    yield piece
         except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
             a._warn("stream", ex)
             self.reply = _fallback(reply)
-            self.total_s = time.perf_counter() - t0
             return
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            self.total_s = time.perf_counter() - t0
         self.reply = a._finish(raw, reply, self.hits, mats)
         self.total_s = time.perf_counter() - t0
         # The final text usually extends what was shown (departments, notes, a last unterminated sentence).
         if self.reply.mode == "llm" and self.reply.text.startswith(shown) and len(self.reply.text) > len(shown):
-            rest = self.reply.text[len(shown) :]
             if self.first_text_s is None:
                 self.first_text_s = self.total_s
-            yield rest
+            yield self.reply.text[len(shown) :]
 
 
 # --- helpers -----------------------------------------------------------------------------

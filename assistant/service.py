@@ -124,10 +124,12 @@ class Assistant:
         "那高新技术企业呢？" after a question about the document's dates is a new topic: the item
         found for the question alone contains its words, the item found for the merge does not.
         """
+        terms, _ = self.answerer.key_terms(q)
+        if not [t for t in terms if t not in dialog.ASPECT_WORDS]:
+            return resolved, hits  # only asks about an aspect ("找哪个部门") of the previous topic
         alone = self.retrieve(q, **kw)
         if not alone or not hits:
             return resolved, hits
-        terms, groups = self.answerer.key_terms(q)
         merged_cov = self.answerer.evidence(q, hits[:1])[0].coverage
         alone_cov = self.answerer.evidence(q, alone[:1])[0].coverage
         if alone_cov >= merged_cov + 0.25 and terms:
