@@ -30,7 +30,9 @@ def _measure_lines(m: Measure) -> list[str]:
     if m.percents:
         lines.append("  比例: " + "、".join(p.text for p in m.percents))
     if m.deadlines:
-        lines.append("  期限: " + "；".join(f"{d.text} → {d.date.isoformat()}（{'截至' if d.kind == 'until' else '完成于'}）" for d in m.deadlines))
+        lines.append(
+            "  期限: " + "；".join(f"{d.text} → {d.date.isoformat()}（{'截至' if d.kind == 'until' else '完成于'}）" for d in m.deadlines)
+        )
     lines.append(f"  原文: {m.text}")
     return lines
 
@@ -51,7 +53,10 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{d.id}: 《{d.title}》 {d.number}")
         print(f"  发文机关 {d.issuer}；印发 {d.issued}；施行 {d.effective}；有效期 {d.validity_years} 年，至 {d.expires}")
         print(f"  类别 {len(d.categories)}；措施 {len(d.measures)}；其他章节 {len(d.sections)}")
-        print(f"  金额 {sum(len(m.amounts) for m in d.measures)}；比例 {sum(len(m.percents) for m in d.measures)}；期限 {sum(len(m.deadlines) for m in d.measures)}")
+        print(
+            f"  金额 {sum(len(m.amounts) for m in d.measures)}；比例 {sum(len(m.percents) for m in d.measures)}；"
+            f"期限 {sum(len(m.deadlines) for m in d.measures)}"
+        )
         depts = sorted({x for m in d.measures for x in m.departments})
         print(f"  责任单位 {len(depts)} 个")
         for i, c in enumerate(d.categories, start=1):
@@ -78,7 +83,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     t0 = time.perf_counter()
     folder = build_index(settings, corpus, lexicon, embedder, quiet=args.quiet)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    print(f"built {folder} in {time.perf_counter() - t0:.1f}s: {manifest['nodes']} nodes, model {manifest['model_id']}, embeddings {manifest['embeddings']}")
+    print(
+        f"built {folder} in {time.perf_counter() - t0:.1f}s: {manifest['nodes']} nodes, "
+        f"model {manifest['model_id']}, embeddings {manifest['embeddings']}"
+    )
     return 0
 
 

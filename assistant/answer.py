@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .lexicon import Lexicon
-from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply, Section
+from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
 MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
@@ -33,7 +33,9 @@ UNKNOWN_LIMIT = 0.5  # refuse when half the question's content is about things n
 SERVICE_NUMBERS = frozenset({"12345"})  # the citizen hotline may be suggested without a citation
 
 _AMOUNT_Q = re.compile(r"多少|几万|几千|金额|额度|限额|钱|补贴|奖励|补助|资金|奖补|比例|税率|百分之|%|减免|减按|扣减|贴息|给啥|给什么")
-_DEADLINE_Q = re.compile(r"什么时候|啥时候|何时|哪年|几月|期限|截止|到期|过期|有效|还算数|还能|延长|多久|几年|时间|日期|之前|以前|前完成|还有吗|还在|结束")
+_DEADLINE_Q = re.compile(
+    r"什么时候|啥时候|何时|哪年|几月|期限|截止|到期|过期|有效|还算数|还能|延长|多久|几年|时间|日期|之前|以前|前完成|还有吗|还在|结束"
+)
 _DEPT_Q = re.compile(r"哪个部门|什么部门|哪个单位|哪些部门|部门|找谁|找哪|去哪|哪里办|在哪办|哪儿办|负责|归谁|谁管|转接|转给|转哪|责任单位")
 _DOC_Q = re.compile(
     r"文号|发文|印发|哪个文件|什么文件|文件名|文件叫|有效期|实施|施行|生效|谁发|发布|出台|这个文件|本文件|这份|方案.{0,6}(有效|实施|多久|到期)|"
@@ -222,7 +224,9 @@ class Answerer:
         scored = []
         for i, s in enumerate(sents):
             score = sum(weight[t] * len(t) / df[t] for t in terms if df[t] and t in s)
-            score += 0.5 * sum(len(p) / max(1, sum(p in x for x in sents)) for t in terms if t not in s for p in self.lexicon.parts(t) if p in s)
+            score += 0.5 * sum(
+                len(p) / max(1, sum(p in x for x in sents)) for t in terms if t not in s for p in self.lexicon.parts(t) if p in s
+            )
             if intent.amount and _MONEY_S.search(s):
                 score += 1.5
             if intent.deadline and _DATE_S.search(s):

@@ -49,8 +49,10 @@ def is_elliptical(question: str) -> bool:
     q = question.strip()
     return bool(
         _ELLIPTICAL_START.match(q)
-        or re.search(r"呢[？?！!。]*$", q) and content_chars(q) <= 14
-        or _ELLIPTICAL_ANY.search(q) and content_chars(q) <= 16
+        or re.search(r"呢[？?！!。]*$", q)
+        and content_chars(q) <= 14
+        or _ELLIPTICAL_ANY.search(q)
+        and content_chars(q) <= 16
         or content_chars(q) <= 6
     )
 

@@ -146,5 +146,5 @@ class EmbeddingCache:
         data = self._data if keep is None else {k: v for k, v in self._data.items() if k in {self.key(t) for t in keep}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".tmp-{os.getpid()}.npz")
-        np.savez(tmp, **data)
+        np.savez(tmp, **data)  # type: ignore[arg-type]
         os.replace(tmp, self.path)

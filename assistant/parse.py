@@ -315,7 +315,9 @@ def _cover(paras: list[_Para], source: str) -> dict[str, object]:
     texts = [p.text for p in paras]
     number = next((m.group(0) for t in texts if (m := _DOC_NUMBER.search(t))), None)
     if not number:
-        raise CorpusError("document number (e.g. 万政〔2022〕15号) not found on the cover page", source=source, line=paras[0].line if paras else 1)
+        raise CorpusError(
+            "document number (e.g. 万政〔2022〕15号) not found on the cover page", source=source, line=paras[0].line if paras else 1
+        )
     date_idx = next((i for i, t in enumerate(texts) if _DATE.fullmatch(t)), None)
     if date_idx is None or date_idx == 0:
         raise CorpusError("issue date line (e.g. 2022年6月23日) not found on the cover page", source=source, line=paras[0].line)
@@ -421,7 +423,9 @@ def parse_document(text: str, doc_id: str, *, source: str = "", corrections: Seq
             # A bare "（一）持续放宽市场准入" heading groups the numbered measures after it.
             categories.append(sub.group(2))
             if _cn_number(sub.group(1)) != len(categories):
-                raise CorpusError(f"category （{sub.group(1)}） out of order: expected number {len(categories)}", source=source, line=p.line)
+                raise CorpusError(
+                    f"category （{sub.group(1)}） out of order: expected number {len(categories)}", source=source, line=p.line
+                )
             continue
         if sub:
             n = _cn_number(sub.group(1))

@@ -149,7 +149,7 @@ class HybridRetriever:
                     item=item,
                     score=fused[key],
                     sources=tuple(s for s in ("dense", "bm25", "ref") if s in ranks[key]),
-                    ranks=ranks[key] | {f"{s}_score": v for s, v in raw.get(key, {}).items()},  # type: ignore[dict-item]
+                    ranks=ranks[key] | {f"{s}_score": v for s, v in raw.get(key, {}).items()},
                     matched=next((n.text for n in self._nodes if n.id == node and n.kind == "child"), ""),
                 )
             )

@@ -46,7 +46,9 @@ class Assistant:
         self.corpus: Corpus = load_corpus(self.settings.corpus_dir)
         self.lexicon = Lexicon.for_corpus(self.corpus, self.settings.corpus_dir / "synonyms.toml")
         self.embedder = embedder or Embedder.load(self.settings.embed_model)
-        self.index: LoadedIndex = open_index(self.settings, self.corpus, self.lexicon, self.embedder, rebuild=rebuild, quiet=quiet, client=chroma_client)
+        self.index: LoadedIndex = open_index(
+            self.settings, self.corpus, self.lexicon, self.embedder, rebuild=rebuild, quiet=quiet, client=chroma_client
+        )
         self.retriever = HybridRetriever(self.corpus, self.index, self.embedder, self.lexicon)
         self.answerer = Answerer(self.corpus, self.lexicon)
         self.clock = clock or _dt.date.today
@@ -105,7 +107,9 @@ class Assistant:
 
     def _out_of_scope(self, q: str) -> Reply | None:
         if guard.is_injection(q):
-            return not_found(q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令")
+            return not_found(
+                q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令"
+            )
         topics = guard.off_topics(q, self._known_text)
         if topics:
             return not_found(q, [], f"已收录的政策文件没有涉及“{'、'.join(topics)}”的内容")

@@ -157,7 +157,7 @@ class Hit:
     item: Item
     score: float
     sources: tuple[str, ...]  # subset of ("dense", "bm25")
-    ranks: dict[str, int] = field(default_factory=dict, compare=False)
+    ranks: dict[str, float] = field(default_factory=dict, compare=False)  # per-signal rank and raw score
     matched: str = ""  # the best-matching child text (a sentence group), if any
 
 
@@ -199,7 +199,6 @@ class Reply:
             "notes": list(self.notes),
             "question": self.question,
             "retrieved": [
-                {"key": h.item.key, "label": h.item.label, "score": round(h.score, 4), "sources": list(h.sources)}
-                for h in self.hits
+                {"key": h.item.key, "label": h.item.label, "score": round(h.score, 4), "sources": list(h.sources)} for h in self.hits
             ],
         }

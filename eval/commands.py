@@ -84,7 +84,10 @@ def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
         f"  cite@1 {m['cite@1']:.3f}  citation P {m['citation_precision']:.3f} R {m['citation_recall']:.3f}  "
         f"facts {m['fact_accuracy']:.3f}  refusal {m['refusal_accuracy']:.3f}  false refusals {m['false_refusals']}"
     )
-    print(f"  grounding violations {m['grounding_violations']}  errors {m['errors']}  latency p50 {m['latency_p50_ms']:.1f} ms  p95 {m['latency_p95_ms']:.1f} ms")
+    print(
+        f"  grounding violations {m['grounding_violations']}  errors {m['errors']}  "
+        f"latency p50 {m['latency_p50_ms']:.1f} ms  p95 {m['latency_p95_ms']:.1f} ms"
+    )
     print("  by kind: " + "  ".join(f"{k} {v:.2f}" for k, v in m["accuracy_by_kind"].items()))
 
 
@@ -94,14 +97,19 @@ def cmd_answers(args: argparse.Namespace) -> int:
     metrics, records = run_answers(bot, qs)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "answers.json").write_text(json.dumps({"metrics": metrics, "records": [record_dict(r) for r in records]}, ensure_ascii=False, indent=1), encoding="utf-8")
+        (args.out / "answers.json").write_text(
+            json.dumps({"metrics": metrics, "records": [record_dict(r) for r in records]}, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, indent=1))
     else:
         print_answers(metrics, args.mode)
         for r in records:
             if not r.correct:
-                print(f"  ✗ {r.id} [{r.kind}] {' / '.join(r.turns)} gold={r.gold} cited={r.cited} answered={r.answered} missing={r.missing_facts}")
+                print(
+                    f"  ✗ {r.id} [{r.kind}] {' / '.join(r.turns)} gold={r.gold} cited={r.cited} "
+                    f"answered={r.answered} missing={r.missing_facts}"
+                )
     return 0
 
 
@@ -176,7 +184,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - t0, 1),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "records.json").write_text(json.dumps({k: v["records"] for k, v in configs.items()}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "records.json").write_text(
+        json.dumps({k: v["records"] for k, v in configs.items()}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     write_report(out, metrics, {k: v["records"] for k, v in configs.items()})
     print_retrieval(retrieval)
     for k, v in configs.items():

@@ -117,6 +117,7 @@ def _grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], tit
 
 def _plots(metrics: dict[str, Any], records: dict[str, list[dict[str, Any]]], zh: bool) -> list[tuple[str, str]]:
     """(caption, data URI) for each plot there is data for."""
+
     def t(cn: str, en: str) -> str:
         return f"{cn} {en}" if zh else en
 
@@ -164,7 +165,15 @@ def _plots(metrics: dict[str, Any], records: dict[str, list[dict[str, Any]]], zh
         ax.set_ylabel(t("毫秒（对数刻度）", "ms (log scale)"))
         ax.set_title(t("每个问题的回答耗时", "Answer latency per question"))
         ax.grid(axis="y", alpha=0.3)
-        out.append((t("耗时分布：箱体为中间一半的问题，圆点为个别慢的问题", "Latency: the box holds the middle half of questions, dots are outliers"), _png(fig)))
+        out.append(
+            (
+                t(
+                    "耗时分布：箱体为中间一半的问题，圆点为个别慢的问题",
+                    "Latency: the box holds the middle half of questions, dots are outliers",
+                ),
+                _png(fig),
+            )
+        )
     return out
 
 
@@ -176,7 +185,9 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: set[i
     th = "".join(f"<th>{_e(h)}</th>" for h in head)
     body = []
     for row in rows:
-        tds = "".join(f'<td class="n">{_e(v)}</td>' if i in numeric else f"<td>{v if isinstance(v, _Raw) else _e(v)}</td>" for i, v in enumerate(row))
+        tds = "".join(
+            f'<td class="n">{_e(v)}</td>' if i in numeric else f"<td>{v if isinstance(v, _Raw) else _e(v)}</td>" for i, v in enumerate(row)
+        )
         body.append(f"<tr>{tds}</tr>")
     return f'<table class="{_e(cls)}"><thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -202,7 +213,10 @@ def _summary(metrics: dict[str, Any]) -> str:
         parts.append(
             _table(
                 ["配置 configuration", "题数 n", "hit@1", "hit@3", "hit@5", "MRR", "p50 ms", "p95 ms"],
-                ([r["config"], r["n"], _f(r["hit1"]), _f(r["hit3"]), _f(r["hit5"]), _f(r["mrr"]), _f(r["p50_ms"], 1), _f(r["p95_ms"], 1)] for r in retrieval),
+                (
+                    [r["config"], r["n"], _f(r["hit1"]), _f(r["hit3"]), _f(r["hit5"]), _f(r["mrr"]), _f(r["p50_ms"], 1), _f(r["p95_ms"], 1)]
+                    for r in retrieval
+                ),
                 numeric={1, 2, 3, 4, 5, 6, 7},
             )
         )
@@ -315,7 +329,7 @@ def write_report(out: Path, metrics: dict[str, Any], records: dict[str, list[dic
         _summary(metrics),
         "<h2>图表 Plots</h2>",
     ]
-    body += [f"<figure><img alt=\"{_e(cap)}\" src=\"{uri}\"><figcaption class=\"note\">{_e(cap)}</figcaption></figure>" for cap, uri in plots]
+    body += [f'<figure><img alt="{_e(cap)}" src="{uri}"><figcaption class="note">{_e(cap)}</figcaption></figure>' for cap, uri in plots]
     body.append("<h2>答错的问题 Failed questions</h2>")
     main = "hybrid" if "hybrid" in records else next(iter(records), None)
     if main is not None:

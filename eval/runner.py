@@ -149,7 +149,9 @@ def ask_question(bot: Assistant, q: Question) -> AnswerRecord:
         latency = (time.perf_counter() - t0) * 1000
         history += [{"role": "user", "content": turn}, {"role": "assistant", "content": reply.text if reply else ""}]
     if reply is None:
-        return AnswerRecord(q.id, q.kind, list(q.turns), q.answerable, list(q.gold), list(q.also), False, [], "", None, [], [], latency, error)
+        return AnswerRecord(
+            q.id, q.kind, list(q.turns), q.answerable, list(q.gold), list(q.also), False, [], "", None, [], [], latency, error
+        )
     text = _norm(reply.text)
     missing = [list(g) for g in q.facts if not any(_norm(a) in text for a in g)]
     facts_ok = None if not q.answerable else (not missing)

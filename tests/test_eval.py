@@ -13,7 +13,15 @@ from eval.report import write_report
 
 from .conftest import ROOT
 
-GOOD = {"id": "q1", "turns": ["个体户能领多少补贴？"], "gold": [25], "also": [], "facts": [["5000元"]], "answerable": True, "kind": "amount"}
+GOOD = {
+    "id": "q1",
+    "turns": ["个体户能领多少补贴？"],
+    "gold": [25],
+    "also": [],
+    "facts": [["5000元"]],
+    "answerable": True,
+    "kind": "amount",
+}
 
 
 def _write(tmp_path: Path, *lines: str) -> Path:
@@ -51,7 +59,18 @@ def test_shipped_question_set_covers_every_measure_and_kind() -> None:
     assert len(qs) >= 200
     assert {n for q in qs for n in q.gold} >= set(range(1, 85))
     kinds = {q.kind for q in qs}
-    assert kinds >= {"amount", "fact", "colloquial", "aggregate", "keyword", "multiturn", "deadline", "docfact", "unanswerable", "injection"}
+    assert kinds >= {
+        "amount",
+        "fact",
+        "colloquial",
+        "aggregate",
+        "keyword",
+        "multiturn",
+        "deadline",
+        "docfact",
+        "unanswerable",
+        "injection",
+    }
     assert all(len(q.turns) >= 2 for q in qs if q.kind == "multiturn")
 
 

@@ -197,7 +197,9 @@ def test_empty_corpus_dir_fails(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("n", [1, 25, 27, 84])
 def test_cli_corpus_show(n: int, corpus: Corpus) -> None:
-    out = subprocess.run([sys.executable, "-m", "assistant", "corpus", "show", str(n)], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "corpus", "show", str(n)], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     m = corpus.document().measure(n)
     assert out.startswith(f"第{n}条 {m.title}")
     assert "、".join(m.departments) in out
@@ -211,5 +213,7 @@ def test_cli_corpus_show_unknown_number_is_a_clear_error() -> None:
 
 
 def test_cli_corpus_stats() -> None:
-    out = subprocess.run([sys.executable, "-m", "assistant", "corpus", "stats"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "corpus", "stats"], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     assert "措施 84" in out and "类别 10" in out and "2027-06-22" in out

@@ -123,7 +123,9 @@ def test_corrupted_index_is_detected_and_rebuilt(fresh_index_dir: Path, corpus: 
         open_index(s, corpus, lexicon, embedder, rebuild=False)
 
 
-def test_interrupted_build_leaves_previous_index_usable(fresh_index_dir: Path, corpus: Corpus, lexicon: Lexicon, embedder: Embedder) -> None:
+def test_interrupted_build_leaves_previous_index_usable(
+    fresh_index_dir: Path, corpus: Corpus, lexicon: Lexicon, embedder: Embedder
+) -> None:
     s = Settings(corpus_dir=CORPUS, index_dir=fresh_index_dir)
     good = build_index(s, corpus, lexicon, embedder, quiet=True)
     # Kill a real build process part-way: it must not touch `current`.
@@ -131,7 +133,9 @@ def test_interrupted_build_leaves_previous_index_usable(fresh_index_dir: Path, c
     cache = fresh_index_dir / "embeddings-cache"
     moved = fresh_index_dir.parent / "cache-aside"
     cache.rename(moved)  # force real embedding work so the build is still running when killed
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "index", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list((fresh_index_dir / "builds").glob("tmp-*")):
         time.sleep(0.05)

@@ -33,7 +33,12 @@ CASES: list[tuple[str, Any, Any, str]] = [
     ("history not a list", "那国家级的呢？", "not a list", "error"),
     ("history with a bad message", "那国家级的呢？", [{"role": "system", "content": "x"}], "error"),
     ("history with non-text content", "那国家级的呢？", [{"role": "user", "content": 5}], "error"),
-    ("1,000-turn history", "那国家级的呢？", [{"role": "user", "content": "省级重点实验室有什么支持？"}, {"role": "assistant", "content": "…"}] * 500, "answer"),
+    (
+        "1,000-turn history",
+        "那国家级的呢？",
+        [{"role": "user", "content": "省级重点实验室有什么支持？"}, {"role": "assistant", "content": "…"}] * 500,
+        "answer",
+    ),
     ("huge history messages", "首次创业补贴多少？", [{"role": "user", "content": "长" * 100_000}], "answer"),
     ("not a string", b"\xff\xfe bytes", [], "error"),
 ]
@@ -89,7 +94,9 @@ def test_one_assistant_many_threads_no_cross_talk(bot: Assistant) -> None:
         q, _ = conversations[i % len(conversations)]
         if i % 3 == 0:  # a follow-up with its own history, interleaved with the others
             first = bot.ask("省级重点实验室有什么支持？")
-            follow = bot.ask("那国家级的呢？", [{"role": "user", "content": "省级重点实验室有什么支持？"}, {"role": "assistant", "content": first.text}])
+            follow = bot.ask(
+                "那国家级的呢？", [{"role": "user", "content": "省级重点实验室有什么支持？"}, {"role": "assistant", "content": first.text}]
+            )
             return ("follow", follow.text, follow.citations[0].item)
         r = bot.ask(q)
         return (q, r.text, r.citations[0].item)
