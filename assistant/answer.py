@@ -255,6 +255,15 @@ class Answerer:
             pick = max(options, key=lambda o: (o[0], o[1]))[2]
             chosen.append(pick)
             covered |= {t for t in terms if t in pick[2]}
+        if intent.amount:
+            # Parallel amounts (国家级…50万元 / 省级…30万元) answer together when the question names no level.
+            for cand in ranked:
+                room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
+                if cand in chosen or len(cand[2]) > min(room, 80) or not _MONEY_S.search(cand[2]):
+                    continue
+                twin = any(_MONEY_S.search(c[2]) and {t for t in own if t in c[2]} == {t for t in own if t in cand[2]} for c in chosen)
+                if twin and {t for t in own if t in cand[2]}:
+                    chosen.append(cand)
         return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
 
     def deadline_note(self, item: Item, today: _dt.date) -> str:

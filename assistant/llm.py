@@ -40,6 +40,7 @@ from llama_index.core.llms import LLM
 
 from .answer import grounding_violations
 from .errors import ConfigError, LLMError
+from .settings import Settings
 from .types import Citation, Corpus, Hit, Item, Measure, Reply
 
 log = logging.getLogger("assistant.llm")
@@ -149,7 +150,7 @@ class LLMAnswerer:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
     @classmethod
-    def from_settings(cls, settings: Any, corpus: Corpus) -> LLMAnswerer:
+    def from_settings(cls, settings: Settings, corpus: Corpus) -> LLMAnswerer:
         """An OpenAI-compatible client for ``settings.llm_base_url`` (e.g. llama_cpp.server)."""
         try:
             from llama_index.llms.openai_like import OpenAILike
@@ -334,6 +335,7 @@ class LLMAnswerer:
 
     def _finish(self, raw: str, reply: Reply, hits: Sequence[Hit], mats: Sequence[Material]) -> Reply:
         """The final reply for the model's complete text ``raw``."""
+        log.debug("LLM raw answer: %r", raw[:1000])
         try:
             verdict = self.verify(raw, mats)
             retrieved = {h.item.key for h in hits} | {h.item.key for h in reply.hits}
@@ -448,7 +450,9 @@ class AnswerStream(Iterator[str]):
                     continue
                 done = raw[: max(m.end() for m in _SEG_END.finditer(raw))]  # complete sentences only
                 if _NOT_FOUND.search(done) or any(_lookup(t, by_tag) is None for t in _TAG.findall(clean(done))):
-                    log.info("LLM answer not used (未找到 or a tag that is not a given item); showing the extractive answer")
+                    log.info(
+                        "LLM answer not used (未找到 or a tag that is not a given item: %r); showing the extractive answer", done[:300]
+                    )
                     self.reply = _fallback(reply)
                     return  # closing the stream lets the server stop generating
                 visible = a.visible(done, by_tag, mats)
@@ -490,7 +494,7 @@ def _clean_local(text: str) -> str:
 
 
 def segments(text: str) -> list[str]:
-    """Sentences ending in 。；！？ or a line break; a segment of tags alone joins the one before it."""
+    """Sentences ending in 。；！？ or a line break (made 。); a segment of tags alone joins the one before it."""
     out: list[str] = []
     start = 0
     for m in _SEG_END.finditer(text):
@@ -500,8 +504,12 @@ def segments(text: str) -> list[str]:
         out.append(text[start:])
     merged: list[str] = []
     for s in out:
-        if merged and not _TAG.sub("", s).strip(" \n。；，,.") and _TAG.search(s):
-            merged[-1] = merged[-1].rstrip("\n") + s
+        if s.endswith("\n"):  # a line end is a sentence end; the answer is shown as one paragraph
+            s = s.rstrip("\n")
+            if _TAG.sub("", s).strip() and s[-1] not in "。；！？：，,.!?:;":
+                s += "。"
+        if merged and not _TAG.sub("", s).strip(" 。；，,.") and _TAG.search(s):
+            merged[-1] += s
         elif s.strip():
             merged.append(s)
     return merged

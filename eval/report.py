@@ -314,8 +314,8 @@ def write_report(out: Path, metrics: dict[str, Any], records: dict[str, list[dic
     import matplotlib
 
     font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False}
-    with matplotlib.rc_context(rc):
+    rc: dict[str, Any] = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # the stubs want literal keys
         plots = _plots(metrics, records, zh=font is not None)
     date = (metrics.get("environment") or {}).get("date", "")
     body = [

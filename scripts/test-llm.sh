@@ -3,7 +3,8 @@
 # Q4_K_M via llama_cpp.server on loopback), fully offline. Run from anywhere; works
 # in the repo root. `make test-llm` runs `.venv/bin/pip install -e '.[llm]'` first.
 #
-# Env knobs: LLM_THREADS (default 2), LLM_CTX (default 4096), LLM_MODEL_SIZE (default 1.5b).
+# Env knobs: LLM_THREADS (default 2), LLM_CTX (default 4096), LLM_MODEL_SIZE (default 1.5b),
+# LLM_EVAL_LIMIT (default 60 questions; 0 = all 252, which takes 1-2 h on 2 cores at ~10-30 s each).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -37,6 +38,7 @@ eval "$SERVER_ENV"
 export POLICY_LLM_BASE_URL POLICY_LLM_MODEL
 echo "[test-llm] POLICY_LLM_BASE_URL=$POLICY_LLM_BASE_URL POLICY_LLM_MODEL=$POLICY_LLM_MODEL" >&2
 
-# (d) the checks.
-"$PY" -m eval answers --mode llm --out .cache/llm-eval
-"$PY" -m pytest -q tests/llm
+# (d) the checks. tests/llm/eval_modes.py is `python -m eval answers` plus each reply's mode
+# (llm / llm-fallback), written to .cache/llm-eval/modes.json.
+"$PY" tests/llm/eval_modes.py answers --mode llm --limit "${LLM_EVAL_LIMIT:-60}" --out .cache/llm-eval
+"$PY" -m pytest -q -m llm tests/llm
