@@ -339,7 +339,8 @@ class LLMAnswerer:
         try:
             verdict = self.verify(raw, mats)
             retrieved = {h.item.key for h in hits} | {h.item.key for h in reply.hits}
-            if verdict.ok and any(_key(c) not in retrieved for c in verdict.citations):
+            # Measures must be retrieved hits; a section (document facts, goals) is cited as the extractive answer cites it.
+            if verdict.ok and any(c.item is not None and _key(c) not in retrieved for c in verdict.citations):
                 verdict = Verdict("", [], verdict.dropped, "a cited item was not retrieved")
             if verdict.dropped:
                 log.info("LLM answer: dropped %d unsupported sentence(s): %s", len(verdict.dropped), " | ".join(verdict.dropped)[:500])
@@ -551,7 +552,7 @@ def _ordered(ms: Any) -> list[Material]:
 
 
 def _key(c: Citation) -> str:
-    return f"{c.doc_id}#{c.item}" if c.item is not None else ""
+    return f"{c.doc_id}#{c.item}"
 
 
 def _fallback(reply: Reply) -> Reply:

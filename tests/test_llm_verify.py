@@ -142,6 +142,20 @@ def test_tag_first_style_and_preamble_and_markdown_are_accepted(bot: Assistant) 
     assert_safe(bot, out)
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("这个文件文号是多少？", "本文件文号为万政〔2022〕15号【文件信息】。"),
+        ("到2025年全区市场主体要达到多少户？每年增长多少？", "到2025年全区市场主体数量达到15万户以上、年均增长16%以上【二、总体目标】。"),
+    ],
+)
+def test_answers_from_document_sections_are_used(bot: Assistant, question: str, answer: str) -> None:
+    ext, out = rewrite(bot, question, answer)
+    assert [c.item for c in ext.citations] == [None]
+    assert out.mode == "llm" and out.text.startswith(answer) and out.citations == ext.citations
+    assert_safe(bot, out)
+
+
 def test_passed_deadline_note_is_kept_for_its_item(bot: Assistant) -> None:
     ext = bot.ask("我新开个体户能领多少补贴？")
     note = next(n for n in ext.notes if n.startswith("【第3条】"))
