@@ -127,7 +127,11 @@ class EmbeddingCache:
     def embed(self, embedder: Embedder, texts: Sequence[str], progress: Any = None) -> np.ndarray:
         """Document embeddings for ``texts``, computing only those not cached."""
         keys = [self.key(t) for t in texts]
-        todo = [i for i, k in enumerate(keys) if k not in self._data]
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self._data:
+                first.setdefault(k, i)  # identical texts (boilerplate, replicated documents) embed once
+        todo = list(first.values())
         self.hits, self.misses = len(texts) - len(todo), len(todo)
         step = 16
         for start in range(0, len(todo), step):

@@ -43,7 +43,7 @@ log = logging.getLogger("assistant.index")
 INDEX_FORMAT = 3  # bump when node construction or files change
 CHILD_MIN_CHARS = 220  # measures longer than this also get sentence-group children
 CHILD_MAX_CHARS = 120  # target size of one sentence group
-DENSE_MAX_CHARS = 256  # embed at most this much of a node's text
+DENSE_MAX_CHARS = 160  # embed at most this much of a node's text (e5 cost grows faster than length)
 
 
 @dataclass(frozen=True)
