@@ -175,7 +175,7 @@ class Answerer:
         return missing / total
 
     @staticmethod
-    def is_supported(ev: Evidence, rank: int) -> bool:
+    def is_supported(ev: Evidence, rank: int, signals: frozenset[str] = frozenset({"dense", "bm25"})) -> bool:
         """Enough evidence that the item answers the question.
 
         e5 cosine scores are bunched (right ≈ 0.93, wrong ≈ 0.87), so no single
@@ -185,14 +185,15 @@ class Answerer:
         h = ev.hit
         if "ref" in h.sources:
             return True
-        both = "dense" in h.sources and "bm25" in h.sources
-        dense_rank = h.ranks.get("dense", 99)
-        bm25_rank = h.ranks.get("bm25", 99)
+        # "Both" means every signal that ran: a BM25-only or dense-only run must not refuse everything.
+        both = signals <= set(h.sources)
+        ranks = [h.ranks.get(s, 99) for s in signals]
+        dense_rank, bm25_rank = max(ranks), min(ranks)
         if both and ev.coverage >= 0.5:
             return True
         if both and min(dense_rank, bm25_rank) <= 2 and ev.coverage >= 0.34:
             return True
-        return rank == 0 and both and dense_rank <= 3 and bm25_rank <= 3 and ev.coverage >= 0.25
+        return rank == 0 and both and max(ranks) <= 3 and ev.coverage >= 0.25
 
     # --- answer text ---------------------------------------------------------------
 
@@ -231,8 +232,8 @@ class Answerer:
                 score += 1.5
             if intent.deadline and _DATE_S.search(s):
                 score += 2.0
-            if i == 0 and isinstance(item, Measure):
-                score += 0.3  # the heading sentence names the measure
+            if i == 0:
+                score += 0.3  # the heading sentence names the measure or requirement
             scored.append((score, i, s))
         ranked = sorted(scored, key=lambda x: (-x[0], x[1]))
         best = ranked[0]
@@ -242,7 +243,7 @@ class Answerer:
             # Add the sentence that covers most of the question's words still uncovered (or, after a
             # bare heading, the next best sentence), while the quote stays short.
             room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
-            heading_only = len(chosen) == 1 and chosen[0][1] == 0 and isinstance(item, Measure)
+            heading_only = len(chosen) == 1 and chosen[0][1] == 0  # a bare heading answers nothing
             options = []
             for cand in ranked:
                 if cand in chosen or len(cand[2]) > room or cand[0] <= 0.3:
@@ -354,7 +355,8 @@ class Answerer:
 
     def choose(self, evidence: Sequence[Evidence], intent: Intent) -> list[Evidence]:
         """The items to cite: the best supported one, plus close seconds (several for aggregate questions)."""
-        supported = [(i, e) for i, e in enumerate(evidence) if self.is_supported(e, i)]
+        signals = frozenset(s for e in evidence for s in e.hit.sources if s != "ref") or frozenset({"dense", "bm25"})
+        supported = [(i, e) for i, e in enumerate(evidence) if self.is_supported(e, i, signals)]
         if not supported:
             return []
         top_i, top = supported[0]
@@ -367,7 +369,7 @@ class Answerer:
             for e in evidence:
                 if len(out) >= 5:
                     break
-                both = "dense" in e.hit.sources and "bm25" in e.hit.sources
+                both = signals <= set(e.hit.sources)
                 if e is not top and both and e.hit.score >= 0.8 * top.hit.score and e.coverage >= 0.3 and _same_kind(e, top):
                     out.append(e)
             return out
