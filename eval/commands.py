@@ -89,6 +89,8 @@ def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
         f"latency p50 {m['latency_p50_ms']:.1f} ms  p95 {m['latency_p95_ms']:.1f} ms"
     )
     print("  by kind: " + "  ".join(f"{k} {v:.2f}" for k, v in m["accuracy_by_kind"].items()))
+    if mode == "llm":
+        print(f"  modes {m['modes']}  fallback rate {m['fallback_rate']:.3f}")
 
 
 def cmd_answers(args: argparse.Namespace) -> int:

@@ -117,6 +117,7 @@ class AnswerRecord:
     violations: list[str]
     latency_ms: float
     error: str = ""
+    mode: str = ""  # extractive | llm | llm-fallback
 
     @property
     def cite1(self) -> bool | None:
@@ -169,6 +170,7 @@ def ask_question(bot: Assistant, q: Question) -> AnswerRecord:
         missing,
         grounding_violations(reply, bot.corpus) + ([] if reply.answered or not reply.citations else ["citations on a refusal"]),
         latency,
+        mode=reply.mode,
     )
 
 
@@ -190,8 +192,11 @@ def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, Any]:
     facts = [r for r in ans if r.facts_ok is not None]
     lat = [r.latency_ms for r in records]
     kinds: dict[str, list[bool]] = defaultdict(list)
+    modes: dict[str, int] = defaultdict(int)
     for r in records:
         kinds[r.kind].append(r.correct)
+        if r.mode:
+            modes[r.mode] += 1
     return {
         "n": len(records),
         "answerable": len(ans),
@@ -207,6 +212,8 @@ def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, Any]:
         "latency_p50_ms": round(percentile(lat, 50), 2),
         "latency_p95_ms": round(percentile(lat, 95), 2),
         "accuracy_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},
+        "modes": dict(sorted(modes.items())),
+        "fallback_rate": round(modes.get("llm-fallback", 0) / (modes.get("llm", 0) + modes.get("llm-fallback", 0) or 1), 4),
     }
 
 
