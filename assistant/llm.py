@@ -39,6 +39,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from .answer import grounding_violations
+from .dialog import resolve
 from .errors import ConfigError, LLMError
 from .settings import Settings
 from .types import Citation, Corpus, Hit, Item, Measure, Reply
@@ -49,13 +50,17 @@ MAX_TOKENS = 200  # ~3 sentences of Chinese; at ~15 tokens/s on 2 cores that is 
 CONDENSE_MAX_TOKENS = 60  # one question; the condensed question may be at most 80 characters anyway
 CONDENSE_TIMEOUT = 15.0  # a follow-up rewrite that takes longer is not worth waiting for
 MAX_CONDENSED_CHARS = 80
+CONDENSE_MIN_OVERLAP = 0.8  # share of the rule-based rewrite's characters the LLM's rewrite must keep
+CONDENSE_MAX_NEW_CHARS = 4  # characters the rewrite may add that no user turn contains
 ITEM_CHARS = 200  # per item in the prompt, cut at sentence ends (the first sentence is always kept)
 MAX_SEGMENTS = 8  # sentences kept from the model (the prompt asks for at most 3)
 HISTORY_TURNS = 4  # messages of history shown to condense (two exchanges)
+MIN_SUPPORT = 0.5  # share of a sentence's character pairs in its items or the question (faithful: ≥ 0.55, made up: ≤ 0.46 here)
+MIN_NEW_CHARS = 3  # an answer must add this many characters the question lacks ("个体户刻章免费【第3条】" adds none)
 
 SYSTEM_PROMPT = (
     "你是政策咨询助手，根据用户给的材料回答问题。规则：\n"
-    "1. 只用材料里的内容，直接回答，不要开场白。\n"
+    "1. 只用材料里的内容，直接回答，不要开场白；写出材料中的具体规定，不要只重复问题。\n"
     "2. 每句话末尾加上出处标签，照抄材料开头的【】标签，例如【第9条】。\n"
     "3. 金额、比例、日期、数量照抄材料原文。\n"
     "4. 最多3句话，不写办理部门。\n"
@@ -67,21 +72,25 @@ SYSTEM_PROMPT = (
 EXAMPLES = (
     (
         "材料：\n【第2条】支持技能培训：对参加培训的人员给予每人最高300元培训补贴。（办理部门：区人社局）\n\n问题：参加培训有补贴吗？",
-        "有。参加培训的人员可获得每人最高300元培训补贴【第2条】。",
+        "参加培训的人员可获得每人最高300元培训补贴【第2条】。",
     ),
     (
         "材料：\n【三、工作目标】到2030年，全区新增示范企业120家。\n\n问题：示范企业的目标是多少家？",
         "到2030年，全区新增示范企业120家【三、工作目标】。",
     ),
+    (
+        "材料：\n【第6条】推行简易注销：对未开业的企业实行简易注销，公示期由45天缩短为20天。（办理部门：区审批局）"
+        "\n\n问题：简易注销 公示期",
+        "未开业的企业可以简易注销，公示期由45天缩短为20天【第6条】。",
+    ),
 )
 CONDENSE_PROMPT = "把用户的追问改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题，一行，不要回答，不要解释。"
 
 _TAG = re.compile(r"【([^【】]{1,40})】")
-_ITEM_NO = re.compile(r"^第\s*(\d{1,4})\s*条$")
 # (第25条) / [第25条] / 〔第25条〕 written by the model: normalise to 【第25条】 so they are checked, not ignored.
 _LOOSE_TAG = re.compile(r"[\[（(〔［]\s*(第\s*\d{1,4}\s*条)\s*[\]）)〕］]")
 _SEG_END = re.compile(r"[。；！？!?;\n]")
-_PREAMBLE = re.compile(r"^\s*(?:回答|答案|答|根据(?:以上|上述|所给|提供的)?材料[，,]?)\s*[:：]?\s*")
+_PREAMBLE = re.compile(r"^\s*(?:(?:回答|答案|答)\s*[:：]|根据(?:以上|上述|所给|提供的)?材料\s*[:：，,]?)\s*")
 _MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*(?:[-*•]|\d{1,2}[.、)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*", re.M)  # list numbers look like claims
 _DEPT_LINE = re.compile(r"^\s*[（(]?\s*(?:办理部门|责任单位|责任部门|牵头部门)\s*[:：]")
 _NOT_FOUND = re.compile(r"未找到|没有找到|无法回答|无法确定|材料中没有|材料未提及|未提及")
@@ -89,10 +98,17 @@ _NOT_FOUND = re.compile(r"未找到|没有找到|无法回答|无法确定|材�
 _CN_NUM = re.compile(
     r"百分之[零〇一二两三四五六七八九十百千点]+|"
     r"[零〇一二两三四五六七八九十百千万亿]*[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
-    r"(?:万元|亿元|元|个月|个工作日|年|倍|家|户|人|%)"
+    r"(?:万元|亿元|元|个月|个工作日|个|年|月|日|天|小时|倍|家|户|人|名|次|趟|份|张|项|类|批|%)"
 )
+# "个体户开了两家店" may be repeated from the question; amounts, rates and time limits never are (a false premise).
+_SMALL_COUNT = re.compile(r"[一两二三四五六七八九十][家个份张项名]")
 _DEPT = re.compile(r"区[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|办公室|中心)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LEAD_TAG = re.compile(r"^\s*【[^【】]{1,40}】")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+# A negation the item does not state turns it around ("免费刻章" -> "不能免费"): such a sentence is dropped.
+_NEGATION = re.compile(r"不能|不可以|不需要|不用|无需|不必|不收|不予|不得|不会|不是|不再|没有|无法|不属于|不包括|不支持")
 _FOLLOW_UP_WORDS = re.compile(r"^(?:那么|那如果|那|还有|如果是|要是)|(?:的)?呢?[？?！!。]*$")
 
 
@@ -261,12 +277,14 @@ class LLMAnswerer:
         except Exception as ex:  # noqa: BLE001 - the rule-based rewrite is the fallback
             self._warn("condense", ex)
             return None
-        return _condensed(raw, question, "".join(str(t.get("content", "")) for t in history))
+        out = _condensed(raw, question, history)
+        log.info("LLM condense %r -> %r (raw %r)", question, out, raw.strip()[:100])
+        return out
 
     # --- verification ----------------------------------------------------------------
 
-    def verify(self, raw: str, materials: Sequence[Material]) -> Verdict:
-        """Check the model's text against the items it was given (see the module docstring)."""
+    def verify(self, raw: str, materials: Sequence[Material], question: str = "") -> Verdict:
+        """Check the model's text against the items it was given and the question (see the module docstring)."""
         text = clean(raw)
         if not text:
             return Verdict("", [], [], "empty answer")
@@ -276,34 +294,54 @@ class LLMAnswerer:
         for t in _TAG.findall(text):
             if _lookup(t, by_tag) is None:
                 return Verdict("", [], [], f"tag 【{t}】 is not one of the given items")
-        segs = segments(text)
-        tagged_all = _ordered(m for s in segs for m in self._tagged(s, by_tag))
-        kept: list[str] = []
-        dropped: list[str] = []
-        for s in segs[:MAX_SEGMENTS]:
-            problem = self.check_segment(s, by_tag, tagged_all or list(materials))
-            if problem:
-                dropped.append(f"{s.strip()} ({problem})")
-            else:
-                kept.append(s)
-        dropped += [f"{s.strip()} (beyond {MAX_SEGMENTS} sentences)" for s in segs[MAX_SEGMENTS:]]
-        cited = _ordered(m for s in kept for m in self._tagged(s, by_tag))
-        body = "".join(kept).strip()
+        kept, dropped = self.screen(segments(text), by_tag, question)
+        cited = _ordered(m for _, support in kept for m in support)
+        body = "".join(s for s, _ in kept).strip()
         if not cited:
             return Verdict("", [], dropped, "no cited statement is left")
-        if len(_CJK.findall(_TAG.sub("", body))) < 4:
+        said = _TAG.sub("", body)
+        if len(_CJK.findall(said)) < 4:
             return Verdict("", [], dropped, "what is left states nothing")
+        if len(set(_CONTENT.findall(said)) - set(question)) < MIN_NEW_CHARS:
+            return Verdict("", [], dropped, "the answer only repeats the question")
         citations = [m.citation for m in cited]
         bad = grounding_violations(Reply(body, True, citations), self.corpus)
         if bad:
             return Verdict("", [], dropped, f"numbers not in the cited items: {bad}")
         return Verdict(body, citations, dropped)
 
-    def check_segment(self, seg: str, by_tag: dict[str, Material], context: Sequence[Material]) -> str:
-        """Why one sentence cannot be shown ("" if it can): a bad tag or an unsupported claim.
+    def screen(
+        self, segs: Sequence[str], by_tag: dict[str, Material], question: str = ""
+    ) -> tuple[list[tuple[str, list[Material]]], list[str]]:
+        """(kept sentences with the items backing each, dropped sentences with the reason).
 
-        Its numbers and departments must be in the items it is tagged with, or,
-        for an untagged sentence, in ``context`` (the items the answer tags).
+        A sentence is backed by the items it tags; an untagged one continues a
+        kept sentence that *began* with a tag ("【第2条】A。B。": B is 第2条 too),
+        otherwise it is dropped.
+        """
+        kept: list[tuple[str, list[Material]]] = []
+        dropped: list[str] = []
+        lead: list[Material] = []
+        for s in segs[:MAX_SEGMENTS]:
+            own = self._tagged(s, by_tag)
+            problem = self.check_segment(s, by_tag, question, inherited=lead)
+            if problem:
+                dropped.append(f"{s.strip()} ({problem})")
+                lead = [] if own else lead
+                continue
+            kept.append((s, own or lead))
+            if own:
+                lead = own if _LEAD_TAG.match(s) else []
+        dropped += [f"{s.strip()} (beyond {MAX_SEGMENTS} sentences)" for s in segs[MAX_SEGMENTS:]]
+        return kept, dropped
+
+    def check_segment(self, seg: str, by_tag: dict[str, Material], question: str = "", inherited: Sequence[Material] = ()) -> str:
+        """Why one sentence cannot be shown ("" if it can).
+
+        It must carry a tag of a given item (or continue a tag-first sentence:
+        ``inherited``), and what it states must be in those items: numbers
+        (digits and Chinese numerals), 区…局 departments, negations (不能, 不需要 …),
+        and most of its wording (character pairs; the question's words count as support).
         """
         if _DEPT_LINE.match(seg):
             return "departments line (added from the cited items instead)"
@@ -312,23 +350,28 @@ class LLMAnswerer:
         for t in _TAG.findall(seg):
             if _lookup(t, by_tag) is None:
                 return f"tag 【{t}】 is not one of the given items"
-        own = self._tagged(seg, by_tag)
-        support = own or list(context)
+        own = self._tagged(seg, by_tag) or list(inherited)
+        if not own:
+            return "no citation tag"  # e.g. a bare "不能。": a claim no item backs
         body = _TAG.sub("", seg)
-        bad = grounding_violations(Reply(body, True, [m.citation for m in support]), self.corpus)
-        source = "".join(m.text for m in support)
-        bad += [x for x in _CN_NUM.findall(body) if x not in source]
+        bad = grounding_violations(Reply(body, True, [m.citation for m in own]), self.corpus)
+        source = "".join(m.text for m in own)
+        bad += [x for x in _CN_NUM.findall(body) if x not in source and not (x in question and _SMALL_COUNT.fullmatch(x))]
         bad += [d for d in _DEPT.findall(body) if d not in source]
-        return f"not in the cited items: {', '.join(dict.fromkeys(bad))}" if bad else ""
+        bad += [n for n in _NEGATION.findall(body) if n not in source]
+        if bad:
+            return f"not in the cited items: {', '.join(dict.fromkeys(bad))}"
+        pairs = _pairs(body)
+        if pairs:
+            support = sum(p in source or p in question for p in pairs) / len(pairs)
+            if support < MIN_SUPPORT:
+                return f"only {support:.0%} of its wording is in the cited items"
+        return ""
 
-    def visible(self, text: str, by_tag: dict[str, Material], materials: Sequence[Material]) -> str:
-        """The sentences of a partial answer that may be shown while it streams.
-
-        Untagged sentences are checked against all given items here (the final
-        check uses only the items the answer tags, so it may still drop one).
-        """
-        kept = [s for s in segments(clean(text))[:MAX_SEGMENTS] if not self.check_segment(s, by_tag, materials)]
-        return "".join(kept).strip()
+    def visible(self, text: str, by_tag: dict[str, Material], question: str = "") -> str:
+        """The sentences of a partial answer that may be shown while it streams (the same per-sentence checks)."""
+        kept, _ = self.screen(segments(clean(text)), by_tag, question)
+        return "".join(s for s, _ in kept).strip()
 
     def _tagged(self, seg: str, by_tag: dict[str, Material]) -> list[Material]:
         return _ordered(m for t in _TAG.findall(seg) if (m := _lookup(t, by_tag)) is not None)
@@ -337,7 +380,7 @@ class LLMAnswerer:
         """The final reply for the model's complete text ``raw``."""
         log.debug("LLM raw answer: %r", raw[:1000])
         try:
-            verdict = self.verify(raw, mats)
+            verdict = self.verify(raw, mats, reply.question)
             retrieved = {h.item.key for h in hits} | {h.item.key for h in reply.hits}
             # Measures must be retrieved hits; a section (document facts, goals) is cited as the extractive answer cites it.
             if verdict.ok and any(c.item is not None and _key(c) not in retrieved for c in verdict.citations):
@@ -456,7 +499,7 @@ class AnswerStream(Iterator[str]):
                     )
                     self.reply = _fallback(reply)
                     return  # closing the stream lets the server stop generating
-                visible = a.visible(done, by_tag, mats)
+                visible = a.visible(done, by_tag, self.resolved)
                 if visible.startswith(shown) and len(visible) > len(shown):
                     piece, shown = visible[len(shown) :], visible
                     if self.first_text_s is None:
@@ -516,6 +559,11 @@ def segments(text: str) -> list[str]:
     return merged
 
 
+def _pairs(text: str) -> list[str]:
+    """Character pairs inside runs of Chinese characters (digits and punctuation split runs)."""
+    return [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
+
+
 def _clip(quote: str, limit: int) -> str:
     """Whole sentences of ``quote`` up to ``limit`` characters (at least the first)."""
     parts = [p for p in re.split(r"(?<=[。；])", quote) if p]
@@ -559,20 +607,34 @@ def _fallback(reply: Reply) -> Reply:
     return dataclasses.replace(reply, mode="llm-fallback")
 
 
-def _condensed(raw: str, question: str, history_text: str) -> str | None:
-    """The first line of the model's rewrite, if it looks like a standalone question."""
+def _condensed(raw: str, question: str, history: Sequence[dict[str, str]]) -> str | None:
+    """The first line of the model's rewrite, if it looks like a standalone question that keeps the context.
+
+    The rule-based rewrite (``dialog.resolve``) is the yardstick: measured on
+    follow-ups here, the 1.5B model sometimes drops the earlier turn's subject
+    ("到2025年…" -> "科技型中小企业数量是多少？") or swaps in a neighbour from the
+    answer text (众创空间 -> 科技企业孵化器), which retrieves the wrong item.
+    """
     line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^(?:改写后的问题|问题|改写)\s*[:：]\s*", "", line).strip(" \"'“”‘’「」")
     if not line or len(line) > MAX_CONDENSED_CHARS or "【" in line:
         return None
     if line == question.strip():
         return None
-    core = set(_CJK.findall(_FOLLOW_UP_WORDS.sub("", question)))
-    if core and len(core & set(line)) < 0.7 * len(core):
-        return None  # the rewrite lost what this turn asked about
     if "。" in line and not re.search(r"[？?]", line):
         return None  # an answer, not a question
+    history_text = "".join(str(t.get("content", "")) for t in history)
     for n in re.findall(r"\d+(?:\.\d+)?", line):
         if n not in question and n not in history_text:
             return None  # a number from nowhere would steer retrieval to the wrong item
+    said = set(_CONTENT.findall(line))
+    core = set(_CJK.findall(_FOLLOW_UP_WORDS.sub("", question)))
+    if core and len(core & said) < 0.7 * len(core):
+        return None  # lost what this turn asked about
+    rule = set(_CONTENT.findall(resolve(question, history)))
+    if rule and len(rule & said) < CONDENSE_MIN_OVERLAP * len(rule):
+        return None  # lost the context the rule-based rewrite keeps
+    user_text = question + "".join(str(t.get("content", "")) for t in history if t.get("role") == "user")
+    if len(said - set(user_text)) > CONDENSE_MAX_NEW_CHARS:
+        return None  # brought in words the user never used
     return line

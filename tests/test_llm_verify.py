@@ -199,6 +199,53 @@ def test_other_unsupported_claims_are_dropped(bot: Assistant, invented: str) -> 
     assert_safe(bot, out)
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("个体户 刻章 免费", "个体户刻章免费【第3条】。"),  # echoes the question: says nothing the items back
+        ("开公司刻公章收钱不？", "是的，开公司刻公章收钱【第2条】。"),  # the item says 免费刻制公章
+        ("跟人打经济官司，去法院立案得跑几趟？", "去法院立案得跑两趟【第14条】。"),  # a Chinese numeral count
+        (Q_PRECISE, "新认定的高新技术企业不能获得10万元奖励【第22条】。"),  # a negation the item does not state
+        ("十一税合一", "十一税合一是指将增值税、消费税、企业所得税、个人所得税等合并为一个新的税种【第11条】。"),  # made-up wording
+    ],
+)
+def test_answers_seen_from_the_real_model_that_must_not_pass(bot: Assistant, question: str, answer: str) -> None:
+    ext, out = rewrite(bot, question, answer)
+    assert answer.split("【")[1].split("】")[0] in [c.label for c in ext.citations]  # rejected for its content, not its tag
+    assert out.mode == "llm-fallback" and out.text == ext.text
+
+
+def test_sentences_after_a_leading_tag_belong_to_it(bot: Assistant) -> None:
+    lead = "【第25条】健全首次创业扶持政策。对符合条件的首次创业人员给予最高5000元一次性创业补贴。"
+    _, out = rewrite(bot, Q_AGG, lead + "创业失败的还可以再领最高8000元。")
+    assert out.mode == "llm" and out.text.startswith(lead) and "8000" not in out.text
+    assert [c.item for c in out.citations] == [25]
+    # After a trailing tag, an untagged sentence is nobody's: dropped.
+    _, out = rewrite(bot, Q_AGG, "首次创业人员可获得最高5000元一次性创业补贴【第25条】。符合条件的首次创业人员都可以领取。")
+    assert out.mode == "llm" and "都可以领取" not in out.text
+
+
+def test_false_premise_in_the_question_is_not_confirmed(bot: Assistant) -> None:
+    q = "首次创业补贴是八千元吗？"
+    ext, out = rewrite(bot, q, "首次创业补贴是八千元【第25条】。")
+    assert 25 in [c.item for c in ext.citations]
+    assert out.mode == "llm-fallback" and "八千" not in out.text
+
+
+def test_small_counts_from_the_question_may_be_repeated(bot: Assistant) -> None:
+    q = "个体户开了两家店，得办两个营业执照吗？"
+    ext = bot.ask(q)
+    label = next(c.label for c in ext.citations if c.item == 5)
+    a = answerer(bot, scripted(f"个体户开了两家店，分支机构只需上级营业执照上注明本分支机构的住所即可【{label}】。"))
+    out = a.rewrite(q, ext.question, ext, ext.hits, TODAY)
+    assert out.mode == "llm" and "两家店" in out.text
+
+
+def test_untagged_yes_or_no_is_dropped(bot: Assistant) -> None:
+    _, out = rewrite(bot, Q_PRECISE, "不是。对新认定的高新技术企业给予10万元奖励【第22条】。")
+    assert out.mode == "llm" and out.text.startswith("对新认定的高新技术企业给予10万元奖励【第22条】。")
+
+
 @pytest.mark.parametrize("tag", ["第99条", "第70条", "第 99 条"])
 def test_citing_an_item_not_given_falls_back(bot: Assistant, tag: str) -> None:
     ext, out = rewrite(bot, Q_AGG, f"首次创业人员可获得最高5000元一次性创业补贴【第25条】。另有专项资金支持【{tag}】。")
@@ -398,6 +445,18 @@ def test_condense_returns_the_rewritten_question(bot: Assistant) -> None:
 )
 def test_condense_rejects_unusable_rewrites(bot: Assistant, raw: str) -> None:
     assert answerer(bot, scripted(raw)).condense("那国家级的呢？", HISTORY) is None
+
+
+@pytest.mark.parametrize(
+    ("first", "follow", "raw"),
+    [  # rewrites the real 1.5B model gave, each retrieving the wrong item
+        ("到2025年高企要发展到多少家？", "那科技型中小企业呢？", "科技型中小企业数量是多少？"),
+        ("新备案的省级众创空间能补多少钱？", "国家级的呢？", "国家级的科技企业孵化器能补多少钱？"),
+    ],
+)
+def test_condense_rejects_rewrites_that_lose_the_context(bot: Assistant, first: str, follow: str, raw: str) -> None:
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
+    assert answerer(bot, scripted(raw)).condense(follow, history) is None
 
 
 def test_condense_returns_none_on_failure(bot: Assistant) -> None:

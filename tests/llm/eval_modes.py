@@ -5,13 +5,16 @@
 Runs exactly eval's own ``answers`` command (same questions, metrics and
 answers.json) and, because ``AnswerRecord`` has no ``mode`` field, records the
 last turn's ``Reply.mode`` per question by wrapping ``ask_question``; it writes
-``modes.json`` next to answers.json and prints the counts and the fallback rate.
+``modes.json`` next to answers.json (with what ``assistant.llm`` logged for each
+question: why an answer fell back, which sentences were dropped) and prints the
+counts and the fallback rate.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -27,6 +30,18 @@ modes: list[dict[str, Any]] = []
 _ask_question = commands.ask_question
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname}: {record.getMessage()}"[:600])
+
+
+_log = _Collect()
+
+
 def ask_question(bot: Any, q: Any) -> Any:
     last: dict[str, Any] = {}
     ask = bot.ask
@@ -37,13 +52,22 @@ def ask_question(bot: Any, q: Any) -> Any:
         return reply
 
     bot.ask = recording_ask
+    _log.lines.clear()
     t0 = time.perf_counter()
     try:
         record = _ask_question(bot, q)
     finally:
         del bot.ask  # back to the class method
     reply = last.get("reply")
-    modes.append({"id": q.id, "kind": q.kind, "mode": reply.mode if reply else None, "seconds": round(time.perf_counter() - t0, 2)})
+    modes.append(
+        {
+            "id": q.id,
+            "kind": q.kind,
+            "mode": reply.mode if reply else None,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "llm_log": list(_log.lines),
+        }
+    )
     return record
 
 
@@ -54,6 +78,9 @@ def _out_dir(argv: list[str]) -> Path | None:
 if __name__ == "__main__":
     argv = sys.argv[1:]
     commands.ask_question = ask_question
+    llm_logger = logging.getLogger("assistant.llm")
+    llm_logger.addHandler(_log)
+    llm_logger.setLevel(logging.INFO)
     rc = main(argv)
     counts = collections.Counter(m["mode"] for m in modes)
     answered = counts["llm"] + counts["llm-fallback"]
