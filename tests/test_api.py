@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from assistant import Reply, Settings
+from assistant import Reply
 from assistant.api import make_router
 from assistant.feedback import FeedbackLog
 from assistant.service import Assistant
@@ -54,12 +54,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_bot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The session's ``bot`` from conftest when there is one, else our own on a temporary index."""
-    try:
-        return request.getfixturevalue("bot")
-    except pytest.FixtureLookupError:
-        return Assistant(Settings(index_dir=tmp_path_factory.mktemp("index"), data_dir=tmp_path_factory.mktemp("data")))
+def live_bot(bot: Assistant) -> Assistant:
+    """The session's real Assistant from conftest (one index build for the whole run)."""
+    return bot
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from assistant import Settings  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,12 +48,9 @@ ANSWER_TIMEOUT = 60_000  # ms; the first question also warms the embedder on a 2
 
 
 @pytest.fixture(scope="module")
-def live_bot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The session's ``bot`` from conftest when there is one, else our own on a temporary index."""
-    try:
-        return request.getfixturevalue("bot")
-    except pytest.FixtureLookupError:
-        return Assistant(Settings(index_dir=tmp_path_factory.mktemp("index"), data_dir=tmp_path_factory.mktemp("data")))
+def live_bot(bot: Assistant) -> Assistant:
+    """The session's real Assistant from conftest (one index build for the whole run)."""
+    return bot
 
 
 @pytest.fixture(scope="module")
