@@ -1,19 +1,29 @@
 """Optional generative mode: a local LLM rewrites the extractive answer, and a verifier checks it.
 
 The LLM never sees the whole document. It gets only the items the extractive
-answer cites, each as ``【第N条】title：quoted sentences（办理部门：…）``, so the
-prompt stays a few hundred tokens (a 1.5B model on two CPU cores reads about
-30–60 prompt tokens a second). Its output reaches the user only after
-``LLMAnswerer.verify`` has checked it:
+answer cites, each as ``【第N条】title：quoted sentences（办理部门：…）``, after a
+fixed system prompt and three worked examples (a constant prefix the server's
+prompt cache keeps), so the new part of each prompt is a few hundred tokens (a
+1.5B model on two CPU cores reads about 30–60 prompt tokens a second). Its
+output reaches the user only after ``LLMAnswerer.verify`` has checked it:
 
 1. every 【…】 tag names an item given in the prompt (anything else in 【】
-   means a made-up item, or a number hidden from the number check: fall back);
-2. every number, percentage and date (digits, and Chinese numerals with a unit)
-   and every 区…局 department a sentence states is in the items it is tagged with
-   (untagged sentences: in the items the answer tags); other sentences are dropped;
-3. "未找到" while the extractive answer found evidence means the model failed: fall back;
-4. what is left must still state something and cite at least one item, and pass
-   :func:`assistant.answer.grounding_violations` as a whole.
+   means a made-up item, or a number hidden from the number check): fall back;
+2. "未找到" while the extractive answer found evidence means the model failed: fall back;
+3. each sentence must be tagged (or continue a sentence that begins with a
+   tag), and what it states must be in the items it is tagged with: numbers
+   (digits via :func:`assistant.answer.grounding_violations`, and Chinese
+   numerals with a unit), 区…局 departments, negations such as 不能 or 不需要,
+   and at least half of its wording (character pairs, the question's words
+   counting too); other sentences are dropped;
+4. what is left must cite an item, say something the question does not
+   already say, and pass ``grounding_violations`` as a whole; else fall back.
+
+These checks catch made-up numbers, items and departments, copied example
+content and most invented wording; they cannot prove that a sentence built
+from the item's and the question's own words means what the item means
+(a 1.5B model sometimes inverts a yes/no). The extractive answer stays the
+reference; this mode only rephrases it.
 
 The departments line is always added from the cited items (never the model's),
 and the extractive answer's notes (passed deadlines, an expired document) are
@@ -102,6 +112,11 @@ _CN_NUM = re.compile(
 )
 # "个体户开了两家店" may be repeated from the question; amounts, rates and time limits never are (a false premise).
 _SMALL_COUNT = re.compile(r"[一两二三四五六七八九十][家个份张项名]")
+# The user never sees "the materials": "具体见材料【第26条】" says nothing.
+_META = re.compile(r"见材料|材料中|材料里|根据材料|以上材料|上述材料|所给材料|提供的材料")
+# Parallel amounts for different levels ("国家级…50万元。省级…30万元"): an amount must keep its level.
+_TIER = re.compile(r"国家级|省级|市级|[A-DM]级")  # not 区级: the district's own money has no parallel amount
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万元|亿元|元|%)")
 _DEPT = re.compile(r"区[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|办公室|中心)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LEAD_TAG = re.compile(r"^\s*【[^【】]{1,40}】")
@@ -304,7 +319,9 @@ class LLMAnswerer:
             return Verdict("", [], dropped, "what is left states nothing")
         if len(set(_CONTENT.findall(said)) - set(question)) < MIN_NEW_CHARS:
             return Verdict("", [], dropped, "the answer only repeats the question")
-        citations = [m.citation for m in cited]
+        # Cards in the extractive answer's order (its ranking), not in the order the model happened to mention them.
+        labels = {m.tag for m in cited}
+        citations = [m.citation for m in materials if m.tag in labels]
         bad = grounding_violations(Reply(body, True, citations), self.corpus)
         if bad:
             return Verdict("", [], dropped, f"numbers not in the cited items: {bad}")
@@ -361,6 +378,11 @@ class LLMAnswerer:
         bad += [n for n in _NEGATION.findall(body) if n not in source]
         if bad:
             return f"not in the cited items: {', '.join(dict.fromkeys(bad))}"
+        if _META.search(body):
+            return "refers to the materials instead of saying what they say"
+        loose = _untiered(body, source)
+        if loose:
+            return f"states {loose} without the level it is for"
         pairs = _pairs(body)
         if pairs:
             support = sum(p in source or p in question for p in pairs) / len(pairs)
@@ -557,6 +579,16 @@ def segments(text: str) -> list[str]:
         elif s.strip():
             merged.append(s)
     return merged
+
+
+def _untiered(sentence: str, source: str) -> str:
+    """An amount in ``sentence`` whose every sentence in ``source`` names a level the answer leaves out, or ""."""
+    for amount in _AMOUNT.findall(sentence):
+        where = [s for s in re.split(r"(?<=[。；])", source) if amount in s]
+        tiers = [set(_TIER.findall(s)) for s in where]
+        if where and all(tiers) and not any(t in sentence for ts in tiers for t in ts):
+            return amount
+    return ""
 
 
 def _pairs(text: str) -> list[str]:

@@ -207,6 +207,9 @@ def test_other_unsupported_claims_are_dropped(bot: Assistant, invented: str) -> 
         ("跟人打经济官司，去法院立案得跑几趟？", "去法院立案得跑两趟【第14条】。"),  # a Chinese numeral count
         (Q_PRECISE, "新认定的高新技术企业不能获得10万元奖励【第22条】。"),  # a negation the item does not state
         ("十一税合一", "十一税合一是指将增值税、消费税、企业所得税、个人所得税等合并为一个新的税种【第11条】。"),  # made-up wording
+        # 50万元 is the 国家级 amount; a 重点实验室 in general gets 30万元 (省级) or 50万元 (国家级)
+        ("我们是做不锈钢深加工的，想牵头建个重点实验室，区里给多少支持？", "想牵头建个重点实验室，区里给50万元经费支持【第24条】。"),
+        ("个体户经营所得的个税有优惠吗？", "个体户经营所得的个税有优惠，具体优惠政策见材料【第26条】。"),  # says nothing
     ],
 )
 def test_answers_seen_from_the_real_model_that_must_not_pass(bot: Assistant, question: str, answer: str) -> None:
@@ -239,6 +242,23 @@ def test_small_counts_from_the_question_may_be_repeated(bot: Assistant) -> None:
     a = answerer(bot, scripted(f"个体户开了两家店，分支机构只需上级营业执照上注明本分支机构的住所即可【{label}】。"))
     out = a.rewrite(q, ext.question, ext, ext.hits, TODAY)
     assert out.mode == "llm" and "两家店" in out.text
+
+
+def test_an_amount_with_its_level_passes(bot: Assistant) -> None:
+    q = "我们是做不锈钢深加工的，想牵头建个重点实验室，区里给多少支持？"
+    _, out = rewrite(bot, q, "新认定的国家级重点实验室给予50万元经费支持【第24条】；省级的给予30万元【第24条】。")
+    assert out.mode == "llm" and "50万元" in out.text and "30万元" in out.text
+    _, out = rewrite(bot, "区里双创资金预算安排了多少？", "区里双创资金预算安排300万元【第17条】。")  # 区级 is no level to keep
+    assert out.mode == "llm"
+
+
+def test_citations_keep_the_extractive_order(bot: Assistant) -> None:
+    ext = bot.ask(Q_AGG)
+    label, sentence, _ = other_item(ext)
+    a = answerer(bot, scripted(f"{sentence}【{label}】。首次创业人员可获得最高5000元一次性创业补贴【第25条】。"))
+    out = a.rewrite(Q_AGG, ext.question, ext, ext.hits, TODAY)
+    order = [c.label for c in ext.citations]
+    assert out.mode == "llm" and [c.label for c in out.citations] == sorted(["第25条", label], key=order.index)
 
 
 def test_untagged_yes_or_no_is_dropped(bot: Assistant) -> None:

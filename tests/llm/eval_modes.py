@@ -1,13 +1,13 @@
-"""``python -m eval answers`` plus the reply mode of each question (llm / llm-fallback / extractive).
+"""``python -m eval answers`` plus, per question, the reply mode and what ``assistant.llm`` logged.
 
     .venv/bin/python tests/llm/eval_modes.py answers --mode llm --limit 60 --out .cache/llm-eval
 
 Runs exactly eval's own ``answers`` command (same questions, metrics and
-answers.json) and, because ``AnswerRecord`` has no ``mode`` field, records the
-last turn's ``Reply.mode`` per question by wrapping ``ask_question``; it writes
-``modes.json`` next to answers.json (with what ``assistant.llm`` logged for each
-question: why an answer fell back, which sentences were dropped) and prints the
-counts and the fallback rate.
+answers.json; eval itself now counts modes and the fallback rate) and writes
+``modes.json`` next to answers.json: for each question the last turn's
+``Reply.mode``, its wall time, and the ``assistant.llm`` log lines of that
+question (why an answer fell back, which sentences were dropped, how a
+follow-up was condensed). It prints the mode counts at the end.
 """
 
 from __future__ import annotations
