@@ -58,6 +58,7 @@ class HybridRetriever:
         self._items: dict[str, Item] = {m.key: m for m in corpus.measures} | {s.key: s for s in corpus.sections}
         self._nodes = index.nodes
         self._parent = {n.id: n.parent for n in self._nodes}
+        self._child_text = {n.id: n.text for n in self._nodes if n.kind == "child"}
         self._bm25 = bm25s.BM25()
         self._bm25.index([list(n.tokens) or [""] for n in self._nodes], show_progress=False)
         self._vocab = set(self._bm25.vocab_dict)
@@ -150,7 +151,7 @@ class HybridRetriever:
                     score=fused[key],
                     sources=tuple(s for s in ("dense", "bm25", "ref") if s in ranks[key]),
                     ranks=ranks[key] | {f"{s}_score": v for s, v in raw.get(key, {}).items()},
-                    matched=next((n.text for n in self._nodes if n.id == node and n.kind == "child"), ""),
+                    matched=self._child_text.get(node, ""),
                 )
             )
             if len(hits) >= top_k:
