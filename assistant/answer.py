@@ -96,10 +96,6 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def item_text(item: Item) -> str:
-    return item.text
-
-
 def presence(term: str, text: str, lexicon: Lexicon, groups: dict[str, tuple[str, ...]]) -> float:
     """1 if ``term`` (or an official equivalent) is in ``text``, 0.5 if only a part is, else 0."""
     if term in text or any(a in text for a in groups.get(term, ())):
@@ -154,7 +150,9 @@ class Answerer:
         return score, tuple(t for t, p in got if p == 1.0)
 
     def evidence(self, question: str, hits: Sequence[Hit]) -> list[Evidence]:
-        terms, groups = self.key_terms(question)
+        return self._evidence(*self.key_terms(question), hits)
+
+    def _evidence(self, terms: Sequence[str], groups: dict[str, tuple[str, ...]], hits: Sequence[Hit]) -> list[Evidence]:
         out = []
         for h in hits:
             cov, matched = self.coverage(terms, groups, _searchable(h.item))
@@ -167,7 +165,9 @@ class Answerer:
         A question mostly about things the corpus never names (驾照, 公积金, 双色球) is not covered,
         however well some item matches its remaining words.
         """
-        terms, groups = self.key_terms(question)
+        return self._unknown_share(*self.key_terms(question))
+
+    def _unknown_share(self, terms: Sequence[str], groups: dict[str, tuple[str, ...]]) -> float:
         total = sum(len(t) for t in terms)
         if not total:
             return 1.0
@@ -305,8 +305,8 @@ class Answerer:
         sentences to quote, so "那国家级的呢？" quotes the 国家级 sentence.
         """
         intent = detect_intent(focus + " " + question)
-        evidence = self.evidence(question, hits)
-        terms, groups = self.key_terms(question)
+        terms, groups = self.key_terms(question)  # once: evidence, the unknown share and quoting all use them
+        evidence = self._evidence(terms, groups, hits)
         fterms, fgroups = self.key_terms(focus)
         focus_terms = fterms + [o for t in fterms for o in fgroups.get(t, ())]
         all_terms = terms + [o for t in terms for o in groups.get(t, ())]
@@ -320,7 +320,7 @@ class Answerer:
             text = self.docfact_text(doc, today)
             return Reply(text, True, [self.citation(facts, text)], list(hits), question=question)
 
-        if self.unknown_share(question) >= UNKNOWN_LIMIT and (not evidence or evidence[0].coverage < 0.5):
+        if self._unknown_share(terms, groups) >= UNKNOWN_LIMIT and (not evidence or evidence[0].coverage < 0.5):
             return not_found(question, hits)
         chosen = self.choose(evidence, intent)
         if not chosen:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 _ELLIPTICAL_START = re.compile(r"^(那|那么|那如果|如果是|如果|要是|还有|另外|再问|再请问|那个|那要是|换成|改成|对于|至于|并且|而且|同样)")
 _ELLIPTICAL_ANY = re.compile(r"(这个|这条|这项|这些|它|上面|刚才|前面|上一条|同样|也是|也能|也有|也可以|一样吗)")
-_CITED = re.compile(r"【(?:[^【】]*?)第(\d{1,3})条】")
 
 # Terms that replace each other in a follow-up ("省级的…" -> "那国家级的呢？").
 SIBLINGS: tuple[tuple[str, ...], ...] = (
@@ -55,16 +54,6 @@ def is_elliptical(question: str) -> bool:
         and content_chars(q) <= 16
         or content_chars(q) <= 6
     )
-
-
-def cited_numbers(text: str) -> list[int]:
-    """Measure numbers tagged 【第N条】 in an earlier answer."""
-    out: list[int] = []
-    for m in _CITED.finditer(text):
-        n = int(m.group(1))
-        if n not in out:
-            out.append(n)
-    return out
 
 
 def _strip_lead(q: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
 from typing import Any
 
 from .errors import InvalidQuestionError
@@ -118,7 +117,3 @@ def foreign_places(text: str, known_text: str) -> list[str]:
     """Places named in ``text`` that the corpus never mentions (other cities, provinces, districts)."""
     found = [p for p in PLACES if p in text and p not in known_text]
     return [p for p in found if not any(p != q and p in q for q in found)]
-
-
-def last_user_turns(history: Sequence[dict[str, str]], n: int = 2) -> list[str]:
-    return [m["content"] for m in history if m["role"] == "user"][-n:]

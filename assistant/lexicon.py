@@ -15,7 +15,6 @@ import logging
 import re
 import threading
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,12 +171,3 @@ class Lexicon:
             if len(self._parts) < 50_000:
                 self._parts[term] = cached
         return list(cached)
-
-
-def overlap(terms: Iterable[str], text: str) -> float:
-    """Share of ``terms`` (weighted by length) found verbatim in ``text``."""
-    terms = [t for t in terms if t]
-    if not terms:
-        return 0.0
-    total = sum(len(t) for t in terms)
-    return sum(len(t) for t in terms if t in text) / total
