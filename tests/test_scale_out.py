@@ -17,7 +17,6 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.embed import Embedder
 from assistant.parse import load_corpus
-from assistant.types import Measure
 
 from .conftest import CORPUS, TODAY
 
@@ -118,6 +117,3 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path, embedder: Em
     with pytest.raises(IndexBuildError, match="Chroma server"):
         Assistant(s, embedder=embedder)
 
-
-def test_measures_of_both_documents_are_measures(two_doc_corpus: Path) -> None:
-    assert all(isinstance(m, Measure) for m in load_corpus(two_doc_corpus).measures)
