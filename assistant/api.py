@@ -2,13 +2,12 @@
 
 Every failure is a JSON body ``{"error": 中文, "message": English, "status": code}``:
 bad input is a 4xx that says what to fix, and an unexpected error is a generic
-500 whose traceback goes only to the server log. ``ERRORS`` is the one table
-that turns exceptions into user-facing text; the UI uses it too.
+500 whose traceback goes only to the server log. ``present.ERRORS`` is the one
+table that turns exceptions into user-facing text; the UI uses it too.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -20,110 +19,15 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from .errors import AssistantError, InvalidQuestionError
 from .feedback import FeedbackLog
+from .present import describe, document_json, measure_json, measure_summary
 from .service import Assistant
 from .settings import Settings
-from .types import Deadline, Document, Measure
 
 log = logging.getLogger("assistant.api")
 
 MAX_BODY_BYTES = 64 * 1024  # a question plus 200 history messages fits easily; anything bigger is abuse
 MAX_HISTORY_MESSAGES = 200
-
-# Exception class -> (HTTP status, 中文, English). "{limit}" is the question length limit and
-# "{detail}" the exception's own (English, fix-it) message. The most specific class wins.
-ERRORS: dict[type[BaseException], tuple[int, str, str]] = {
-    InvalidQuestionError: (422, "问题为空或过长（或格式有误），请输入{limit}字以内的政策问题。", "{detail}"),
-    AssistantError: (503, "系统暂时无法回答，请稍后再试。", "{detail}"),
-    Exception: (500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."),
-}
-
-
-def describe(exc: BaseException, *, limit: int) -> tuple[int, str, str]:
-    """(status, 中文, English) for ``exc`` from ``ERRORS``; never includes a traceback."""
-    for cls in type(exc).__mro__:
-        if cls in ERRORS:
-            status, zh, en = ERRORS[cls]
-            detail = str(exc) if isinstance(exc, AssistantError) else ""
-            return status, zh.format(limit=limit, detail=detail), en.format(limit=limit, detail=detail)
-    return 500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."
-
-
-# --- JSON views of corpus records (shared with the UI) -----------------------------------
-
-
-def deadline_status(m: Measure, today: _dt.date) -> str:
-    """无明确期限 / 已过期（2025年底） / 未到期（2027年底）: one text per distinct date."""
-    if not m.deadlines:
-        return "无明确期限"
-    passed = [d for d in m.deadlines if d.date < today]
-    shown = passed or list(m.deadlines)
-    texts = "、".join(d.text for d in _unique_dates(shown))
-    return f"已过期（{texts}）" if passed else f"未到期（{texts}）"
-
-
-def _unique_dates(deadlines: list[Deadline]) -> list[Deadline]:
-    """First deadline per date: 2025年底 and 2025年12月31日 name the same day."""
-    seen: set[_dt.date] = set()
-    out = []
-    for d in deadlines:
-        if d.date not in seen:
-            seen.add(d.date)
-            out.append(d)
-    return out
-
-
-def key_amounts(m: Measure) -> list[str]:
-    """Money amounts, then percentages, each text once (第26条 says "70%" five times)."""
-    return list(dict.fromkeys([a.text for a in m.amounts] + [p.text for p in m.percents]))
-
-
-def measure_summary(m: Measure, today: _dt.date) -> dict[str, Any]:
-    """One search result row: enough for an operator to pick the right measure."""
-    return {
-        "number": m.number,
-        "label": m.label,
-        "title": m.title,
-        "category": m.category,
-        "departments": list(m.departments),
-        "amounts": key_amounts(m),
-        "deadline_status": deadline_status(m, today),
-    }
-
-
-def measure_json(bot: Assistant, m: Measure, today: _dt.date) -> dict[str, Any]:
-    """The full measure with parsed amounts, percents and dated deadlines."""
-    return {
-        **measure_summary(m, today),
-        "doc_id": m.doc_id,
-        "category_no": m.category_no,
-        "text": m.text,
-        "amounts": [{"text": a.text, "value": a.value, "qualifier": a.qualifier, "purpose": a.purpose} for a in m.amounts],
-        "percents": [{"text": p.text, "value": p.value} for p in m.percents],
-        "deadlines": [{"text": d.text, "date": d.date.isoformat(), "kind": d.kind, "passed": d.date < today} for d in m.deadlines],
-        "note": bot.answerer.deadline_note(m, today),
-    }
-
-
-def document_json(bot: Assistant, doc: Document, today: _dt.date) -> dict[str, Any]:
-    return {
-        "id": doc.id,
-        "title": doc.title,
-        "short_title": doc.short_title,
-        "number": doc.number,
-        "issuer": doc.issuer,
-        "issued": doc.issued.isoformat(),
-        "effective": doc.effective.isoformat(),
-        "expires": doc.expires.isoformat(),
-        "validity_years": doc.validity_years,
-        "in_force": doc.effective <= today <= doc.expires,
-        "today": today.isoformat(),
-        "categories": list(doc.categories),
-        "measures": len(doc.measures),
-        "note": bot.answerer.document_note(doc, today),
-    }
-
 
 # --- request plumbing ---------------------------------------------------------------------
 
