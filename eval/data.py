@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KEYS = {"id", "turns", "gold", "also", "facts", "answerable", "kind"}
+OPTIONAL = {"persona", "doc"}  # who asks (founder, shop, operator …); which document the gold numbers refer to
+PERSONAS = {"founder", "shop", "rural", "tech", "accountant", "property", "citizen", "operator"}
 
 
 class QuestionSetError(ValueError):
@@ -22,6 +24,8 @@ class Question:
     facts: tuple[tuple[str, ...], ...]
     answerable: bool
     kind: str
+    persona: str = ""
+    doc: str = ""
 
     @property
     def text(self) -> str:
@@ -31,7 +35,7 @@ class Question:
 def _check(obj: object, where: str) -> Question:
     if not isinstance(obj, dict):
         raise QuestionSetError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    missing, extra = KEYS - set(obj), set(obj) - KEYS
+    missing, extra = KEYS - set(obj), set(obj) - KEYS - OPTIONAL
     if missing:
         raise QuestionSetError(f"{where}: missing keys {sorted(missing)}")
     if extra:
@@ -54,6 +58,10 @@ def _check(obj: object, where: str) -> Question:
         raise QuestionSetError(f"{where}: an unanswerable question must have empty 'gold' and 'facts'")
     if not isinstance(obj["kind"], str) or not obj["kind"]:
         raise QuestionSetError(f"{where}: 'kind' must be a non-empty string")
+    if "persona" in obj and obj["persona"] not in PERSONAS:
+        raise QuestionSetError(f"{where}: 'persona' must be one of {sorted(PERSONAS)}")
+    if "doc" in obj and (not isinstance(obj["doc"], str) or not obj["doc"]):
+        raise QuestionSetError(f"{where}: 'doc' must be a document id")
     return Question(
         id=obj["id"],
         turns=tuple(turns),
@@ -62,6 +70,8 @@ def _check(obj: object, where: str) -> Question:
         facts=tuple(tuple(g) for g in facts),
         answerable=obj["answerable"],
         kind=obj["kind"],
+        persona=obj.get("persona", ""),
+        doc=obj.get("doc", ""),
     )
 
 
