@@ -186,9 +186,13 @@ class Reply:
     answered: bool
     citations: list[Citation]
     hits: list[Hit] = field(default_factory=list, compare=False)
-    mode: str = "extractive"
+    mode: str = "extractive"  # extractive | llm | llm-fallback | curated
     notes: list[str] = field(default_factory=list)
     question: str = ""  # the question as resolved with the history
+    # Items that may be related when the evidence is neither strong nor absent ("以下条款可能相关").
+    # They are suggestions, not citations: a reply with ``related`` items has ``answered`` False.
+    related: list[Citation] = field(default_factory=list)
+    confidence: float | None = None  # the answer decision's calibrated probability, when it ran
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,6 +202,8 @@ class Reply:
             "mode": self.mode,
             "notes": list(self.notes),
             "question": self.question,
+            "related": [c.to_dict() for c in self.related],
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "retrieved": [
                 {"key": h.item.key, "label": h.item.label, "score": round(h.score, 4), "sources": list(h.sources)} for h in self.hits
             ],
