@@ -1,9 +1,9 @@
 """Input checks: clean or reject questions and histories before anything else runs.
 
 Rejections of malformed input raise :class:`InvalidQuestionError` (the caller
-shows its message). Questions that are well-formed but out of scope (prompt
-injection, other regions) are not errors: ``classify`` names the reason and
-the answerer replies "未找到…" with no citations.
+shows its message). Prompt injection is not an error: the service replies
+"未找到…" with no citations. Whether a well-formed question is covered at all
+(other regions, other topics) is for the fitted answer decision, not for lists here.
 """
 
 from __future__ import annotations
@@ -29,31 +29,6 @@ _INJECTION = re.compile(
     r"翻译成|用英文回答|用英语回答|编(一)?份|假材料|假的材料|造假|伪造|做假账|逃税|偷税|骗补|骗取",
     re.IGNORECASE,
 )
-
-# Places a question may name that a district policy does not cover. A place that the corpus mentions is
-# never treated as foreign (see ``foreign_places``), so 太原/山西/晋中 stay in scope where the text names them.
-PLACES = (
-    "北京 上海 天津 重庆 河北 山东 河南 湖北 湖南 广东 广西 江苏 浙江 安徽 福建 江西 四川 贵州 云南 陕西 甘肃 青海 宁夏 新疆 西藏 "
-    "内蒙古 辽宁 吉林 黑龙江 海南 香港 澳门 台湾 深圳 广州 杭州 南京 苏州 成都 武汉 西安 郑州 济南 青岛 长沙 合肥 厦门 "
-    "大连 沈阳 哈尔滨 长春 石家庄 呼和浩特 兰州 银川 西宁 乌鲁木齐 拉萨 昆明 贵阳 南宁 海口 福州 南昌 宁波 无锡 东莞 佛山 "
-    "浦东 前海 雄安 大同 阳泉 长治 晋城 朔州 运城 忻州 临汾 吕梁 晋中 榆次 小店区 迎泽区 杏花岭区 尖草坪区 晋源区 清徐 阳曲 娄烦 古交 "
-    "小店 迎泽 杏花岭 尖草坪 晋源 美国 日本 韩国 英国 德国 法国"
-).split()
-
-
-# Frequent citizen topics that a business-environment policy does not cover. Like PLACES, a topic
-# counts as off-topic only while no document in the corpus mentions it, so adding a document on
-# 公积金 brings 公积金 questions back in scope without a code change.
-OFF_TOPICS = (
-    "垃圾 医保报销 报销比例 住院报销 公积金 养老金 退休 驾照 驾驶证 签证 护照 天气 下雨 彩票 双色球 股票 房价 学区 划片 入学 "
-    "最低工资 工资标准 工伤 生育津贴 生育保险 失业保险金 失业金 低保 退役军人 专项附加扣除 个税起征点 充电桩 垃圾分类 "
-    "新冠 疫苗 核酸 挂号 高考 中考 户口 落户积分 结婚 离婚 彩礼 违章 罚单 停车费 物业费 暖气费 水费 电费 燃气费"
-).split()
-
-
-def off_topics(text: str, known_text: str) -> list[str]:
-    """Off-topic subjects named in ``text`` that the corpus never mentions."""
-    return [t for t in OFF_TOPICS if t in text and t not in known_text]
 
 
 @functools.cache
@@ -111,9 +86,3 @@ def strip_tags(text: str) -> str:
     """The question without HTML tags; script and style elements go with their content."""
     text = _SCRIPT.sub(" ", text)
     return _TAG.sub(" ", text)
-
-
-def foreign_places(text: str, known_text: str) -> list[str]:
-    """Places named in ``text`` that the corpus never mentions (other cities, provinces, districts)."""
-    found = [p for p in PLACES if p in text and p not in known_text]
-    return [p for p in found if not any(p != q and p in q for q in found)]

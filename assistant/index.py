@@ -2,7 +2,7 @@
 
 Layout under ``index_dir``::
 
-    builds/<build-id>/     nodes.json, manifest.json, chroma/ (embedded mode)
+    builds/<build-id>/     nodes.json, sentences.json + sentences.npy, manifest.json, chroma/ (embedded mode)
     current -> builds/<build-id>    (a symlink, swapped atomically)
     embeddings-cache/      embeddings by model id and text hash
 
@@ -25,7 +25,7 @@ import shutil
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,12 @@ from .embed import Embedder, EmbeddingCache
 from .errors import IndexBuildError
 from .lexicon import Lexicon
 from .settings import Settings
+from .textutil import sentences
 from .types import Corpus, Measure, Section
 
 log = logging.getLogger("assistant.index")
 
-INDEX_FORMAT = 3  # bump when node construction or files change
+INDEX_FORMAT = 4  # bump when node construction or files change (4: sentence vectors for the answer decision)
 CHILD_MIN_CHARS = 220  # measures longer than this also get sentence-group children
 CHILD_MAX_CHARS = 120  # target size of one sentence group
 DENSE_MAX_CHARS = 160  # embed at most this much of a node's text (e5 cost grows faster than length)
@@ -99,6 +100,19 @@ def build_nodes(corpus: Corpus, lexicon: Lexicon) -> list[Node]:
                     ctext = f"{m.title}：{g}"
                     nodes.append(Node(f"{m.key}/c{i}", m.key, "child", ctext, tuple(lexicon.tokens(ctext))))
     return nodes
+
+
+def item_sentences(corpus: Corpus) -> list[tuple[str, str]]:
+    """(item key, sentence) for every sentence of every measure and section, in document order.
+
+    The answer decision compares the question with each sentence: a whole-item vector blurs the
+    one sentence that answers (or the missing concept) into the rest.
+    """
+    out: list[tuple[str, str]] = []
+    items: list[Measure | Section] = [*corpus.sections, *corpus.measures]
+    for item in items:
+        out.extend((item.key, s[:DENSE_MAX_CHARS]) for s in sentences(item.text))
+    return out
 
 
 def fingerprint(corpus: Corpus, lexicon: Lexicon, model_id: str) -> str:
@@ -189,13 +203,17 @@ def build_index(
     tmp.mkdir()
     try:
         nodes = build_nodes(corpus, lexicon)
+        sents = item_sentences(corpus)
         cache = EmbeddingCache(root / "embeddings-cache", embedder.model_id)
         texts = [n.dense_text for n in nodes]
-        with _progress(len(texts), "embedding", quiet) as bar:
+        with _progress(len(texts) + len(sents), "embedding", quiet) as bar:
             vectors = cache.embed(embedder, texts, progress=bar)
-        cache.save(keep=texts)
+            sent_vectors = cache.embed(embedder, [t for _, t in sents], progress=bar)
+        cache.save(keep=texts + [t for _, t in sents])
         _write_vectors(settings, tmp, build_id, nodes, vectors, client)
         (tmp / "nodes.json").write_text(json.dumps([asdict(n) for n in nodes], ensure_ascii=False), encoding="utf-8")
+        (tmp / "sentences.json").write_text(json.dumps(sents, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "sentences.npy", sent_vectors.astype(np.float32))
         manifest = {
             "format": INDEX_FORMAT,
             "fingerprint": fp,
@@ -206,9 +224,10 @@ def build_index(
             "model_id": embedder.model_id,
             "dim": embedder.dim,
             "nodes": len(nodes),
+            "sentences": len(sents),
             "store": f"chroma-http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "chroma-embedded",
             "collection": _collection_name(build_id),
-            "files": {"nodes.json": _sha(tmp / "nodes.json")},
+            "files": {name: _sha(tmp / name) for name in ("nodes.json", "sentences.json", "sentences.npy")},
             "versions": _versions(),
             "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 3),
@@ -309,6 +328,8 @@ class LoadedIndex:
     nodes: list[Node]
     store: Any  # llama_index ChromaVectorStore
     collection: Any
+    sentences: list[tuple[str, str]] = field(default_factory=list)  # (item key, sentence)
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 def check_index(settings: Settings, expected_fingerprint: str) -> tuple[Path | None, str]:
@@ -338,6 +359,10 @@ def load_index(settings: Settings, folder: Path, *, client: Any = None) -> Loade
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     raw = json.loads((folder / "nodes.json").read_text(encoding="utf-8"))
     nodes = [Node(r["id"], r["parent"], r["kind"], r["text"], tuple(r["tokens"])) for r in raw]
+    sents = [(k, t) for k, t in json.loads((folder / "sentences.json").read_text(encoding="utf-8"))]
+    sent_vectors = np.load(folder / "sentences.npy")
+    if len(sent_vectors) != len(sents):
+        raise IndexBuildError(f"sentences.npy holds {len(sent_vectors)} vectors for {len(sents)} sentences")
     try:
         client = client or chroma_client(settings, None if settings.chroma_host else folder / "chroma")
         collection = client.get_collection(manifest["collection"])
@@ -348,7 +373,7 @@ def load_index(settings: Settings, folder: Path, *, client: Any = None) -> Loade
         raise IndexBuildError(f"cannot open the vector store of {folder.name}: {ex}") from ex
     if count != len(nodes):
         raise IndexBuildError(f"the vector store holds {count} vectors but the manifest lists {len(nodes)} nodes")
-    return LoadedIndex(folder, manifest, nodes, ChromaVectorStore(chroma_collection=collection), collection)
+    return LoadedIndex(folder, manifest, nodes, ChromaVectorStore(chroma_collection=collection), collection, sents, sent_vectors)
 
 
 def open_index(

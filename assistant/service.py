@@ -11,9 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from . import dialog, guard
-from .answer import Answerer, grounding_violations, not_found
+from .answer import Answerer, detect_intent, grounding_violations, not_found
+from .decide import DEFAULT_MODEL, Decision, DecisionModel
 from .embed import Embedder
+from .features import FeatureExtractor, Terms, wants_document_facts
 from .index import LoadedIndex, open_index
 from .lexicon import Lexicon
 from .parse import load_corpus
@@ -24,6 +28,7 @@ from .types import Corpus, Hit, Measure, Reply
 log = logging.getLogger("assistant")
 
 _REF = re.compile(r"第\s*(\d{1,4})\s*条")
+CANDIDATES = 10  # retrieved items the answer decision scores (aggregate questions cite up to eight)
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,31 @@ class Engine:
     lexicon: Lexicon
     index: LoadedIndex
     retriever: HybridRetriever
+    features: FeatureExtractor
     answerer: Answerer
-    known_text: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One interpretation of a question: its text, the items retrieved for it and their features."""
+
+    question: str
+    hits: list[Hit]
+    terms: Terms
+    X: np.ndarray
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A question made ready for the answer decision.
+
+    ``readings[0]`` is the question as resolved with the history; a follow-up that may change the
+    topic ("那高新技术企业呢？") also gets the question read alone as ``readings[1]``.
+    """
+
+    typed: str  # the cleaned question as typed this turn
+    readings: list[Reading]
+    refusal: Reply | None = None
 
 
 class Assistant:
@@ -53,6 +81,7 @@ class Assistant:
         chroma_client: Any = None,
         clock: Callable[[], _dt.date] | None = None,
         llm: Any = None,
+        decision: DecisionModel | None = None,
         rebuild: bool = True,
         quiet: bool = True,
     ) -> None:
@@ -61,6 +90,7 @@ class Assistant:
         self._chroma_client = chroma_client
         self._quiet = quiet
         self._reload_lock = threading.Lock()
+        self.model = decision or DecisionModel.load(self.settings.decision_model or DEFAULT_MODEL)
         self._engine = self._load(rebuild=rebuild)
         self.clock = clock or _dt.date.today
         self._lock = threading.Lock()
@@ -74,8 +104,9 @@ class Assistant:
         corpus = load_corpus(self.settings.corpus_dir)
         lexicon = Lexicon.for_corpus(corpus, self.settings.corpus_dir / "synonyms.toml")
         index = open_index(self.settings, corpus, lexicon, self.embedder, rebuild=rebuild, quiet=self._quiet, client=self._chroma_client)
-        known = "".join(m.text for m in corpus.measures) + "".join(s.text for s in corpus.sections)
-        return Engine(corpus, lexicon, index, HybridRetriever(corpus, index, self.embedder, lexicon), Answerer(corpus, lexicon), known)
+        features = FeatureExtractor(corpus, lexicon, index)
+        retriever = HybridRetriever(corpus, index, self.embedder, lexicon)
+        return Engine(corpus, lexicon, index, retriever, features, Answerer(corpus, lexicon, features))
 
     def reload(self) -> None:
         """Re-read the corpus folder and its data files, rebuilding the index if they changed.
@@ -124,30 +155,79 @@ class Assistant:
         input; every other outcome, "not found" included, is a ``Reply``.
         """
         eng = self._engine  # one consistent snapshot for the whole question, even during a reload
+        an = self.analyse(question, history, mode=mode, doc_id=doc_id, engine=eng)
+        if an.refusal is not None:
+            return an.refusal
+        reading, decision = self.decide(an)
+        reply = eng.answerer.answer(reading.question, an.typed, reading.hits, decision, reading.terms, self.clock())
+        reply = self._enforce_grounding(reply, eng.corpus)
+        if self.llm is not None and reply.answered:
+            reply = self.llm.rewrite(an.typed, reading.question, reply, reading.hits, self.clock())
+        return reply
+
+    def analyse(
+        self,
+        question: Any,
+        history: Sequence[dict[str, str]] | None = None,
+        *,
+        mode: Mode | str = Mode.HYBRID,
+        doc_id: str | None = None,
+        engine: Engine | None = None,
+    ) -> Analysis:
+        """Clean, resolve and retrieve: everything the answer decision needs (``eval fit`` uses it too)."""
+        eng = engine or self._engine
         q = guard.clean_question(question, max_chars=self.settings.max_question_chars)
         q = guard.strip_tags(q).strip() or q  # markup is never part of the question's meaning
         hist = guard.clean_history(history, max_turns=self.settings.max_history_turns)
         refusal = self._out_of_scope(q, eng)
         if refusal is not None:
-            return refusal
-        resolved, how = dialog.resolve_with_kind(q, hist)
+            return Analysis(q, [], refusal)
+        aspect_only = not self._new_topic_words(eng, q)  # "申请要带什么材料？" continues the last topic
+        resolved, how = dialog.resolve_with_kind(q, hist, eng.lexicon.knowledge.siblings, force=aspect_only)
         if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
             resolved = self.llm.condense(q, hist) or resolved
-        hits = self._retrieve(eng, resolved, mode=mode, doc_id=doc_id)
-        if how == "append" and resolved != q:
-            resolved, hits = self._topic_change(eng, q, resolved, hits, mode=mode, doc_id=doc_id)
-        reply = eng.answerer.answer(resolved, q, hits, self.clock())
-        reply = self._enforce_grounding(reply, eng.corpus)
-        if self.llm is not None and reply.answered:
-            reply = self.llm.rewrite(q, resolved, reply, hits, self.clock())
-        return reply
+        readings = [self._reading(eng, resolved, mode=mode, doc_id=doc_id)]
+        if how == "append" and resolved != q and self._new_topic_words(eng, q):
+            readings.append(self._reading(eng, q, mode=mode, doc_id=doc_id))
+        return Analysis(q, readings)
+
+    def decide(self, an: Analysis) -> tuple[Reading, Decision]:
+        """The reading and decision to answer with: the follow-up as resolved, unless the question
+        alone is answered with a probability higher by the fitted ``switch`` margin."""
+        aggregate = detect_intent(an.typed + " " + an.readings[0].question).aggregate
+        options = [(r, self.model.decide(r.hits, r.X, aggregate=aggregate)) for r in an.readings]
+        best = options[0]
+        for r, d in options[1:]:
+            if d.confidence > best[1].confidence + self.model.thresholds.switch:
+                best = (r, d)
+        return best
+
+    def _reading(self, eng: Engine, question: str, **kw: Any) -> Reading:
+        hits = self._with_facts(eng, question, self._retrieve(eng, question, **kw))
+        terms = eng.features.terms(question)
+        qvec = eng.retriever.query_vector(guard.strip_tags(question)) if hits else None
+        return Reading(question, hits, terms, eng.features.features(question, hits, qvec, terms))
+
+    @staticmethod
+    def _with_facts(eng: Engine, question: str, hits: list[Hit]) -> list[Hit]:
+        """Questions about the document itself (文号, 发文, 有效期) always get its facts section as a
+        candidate: its text rarely shares their words, and the answer decision weighs it."""
+        if not wants_document_facts(question) or any(h.item.key.endswith("#facts") for h in hits):
+            return hits
+        doc = eng.corpus.document(hits[0].item.doc_id if hits else None)
+        facts = next((s for s in doc.sections if s.key_name == "facts"), None)
+        return hits if facts is None else [*hits, Hit(facts, 0.0, ())]
+
+    def _new_topic_words(self, eng: Engine, q: str) -> bool:
+        """Whether the follow-up names something beyond an aspect ("找哪个部门") of the previous topic."""
+        return any(t not in dialog.ASPECT_WORDS for t in eng.lexicon.key_terms(q))
 
     def retrieve(self, query: str, *, mode: Mode | str = Mode.HYBRID, top_k: int | None = None, **filters: Any) -> list[Hit]:
         """Hybrid (or single-signal) retrieval with HTML tags removed from the query."""
         return self._retrieve(self._engine, query, mode=mode, top_k=top_k, **filters)
 
     def _retrieve(self, eng: Engine, query: str, *, mode: Mode | str = Mode.HYBRID, top_k: int | None = None, **filters: Any) -> list[Hit]:
-        return eng.retriever.retrieve(guard.strip_tags(query), top_k or max(self.settings.top_k, 6), mode=mode, **filters)
+        return eng.retriever.retrieve(guard.strip_tags(query), top_k or max(self.settings.top_k, CANDIDATES), mode=mode, **filters)
 
     def search(self, query: str = "", *, department: str | None = None, category: str | None = None, limit: int = 20) -> list[Measure]:
         """Operator look-up: keyword or natural-language search with filters; empty query lists all."""
@@ -167,35 +247,11 @@ class Assistant:
             return not_found(
                 q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令"
             )
-        topics = guard.off_topics(q, eng.known_text)
-        if topics:
-            return not_found(q, [], f"已收录的政策文件没有涉及“{'、'.join(topics)}”的内容")
-        places = guard.foreign_places(q, eng.known_text)
-        if places:
-            return not_found(q, [], f"已收录的文件是太原市万柏林区的政策，没有关于“{'、'.join(places)}”的规定")
         most = max(len(d.measures) for d in eng.corpus.documents)
         for m in _REF.finditer(q):
             if not any(x.number == int(m.group(1)) for x in eng.corpus.measures):
                 return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(most)}条措施）")
         return None
-
-    def _topic_change(self, eng: Engine, q: str, resolved: str, hits: list[Hit], **kw: Any) -> tuple[str, list[Hit]]:
-        """Keep the merged follow-up unless the question alone is clearly about something else.
-
-        "那高新技术企业呢？" after a question about the document's dates is a new topic: the item
-        found for the question alone contains its words, the item found for the merge does not.
-        """
-        terms, _ = eng.answerer.key_terms(q)
-        if not [t for t in terms if t not in dialog.ASPECT_WORDS]:
-            return resolved, hits  # only asks about an aspect ("找哪个部门") of the previous topic
-        alone = self._retrieve(eng, q, **kw)
-        if not alone or not hits:
-            return resolved, hits
-        merged_cov = eng.answerer.evidence(q, hits[:1])[0].coverage
-        alone_cov = eng.answerer.evidence(q, alone[:1])[0].coverage
-        if alone_cov >= merged_cov + 0.25 and terms:
-            return q, alone
-        return resolved, hits
 
     def _enforce_grounding(self, reply: Reply, corpus: Corpus) -> Reply:
         """Drop any line whose numbers are not in a cited item (should never fire for quotes)."""

@@ -54,6 +54,7 @@ class Settings:
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
     top_k: int = 5
+    decision_model: Path | None = None  # fitted answer decision (JSON); None = the one shipped in the package
     max_question_chars: int = 500  # longer questions are refused, not truncated
     max_history_turns: int = 20  # only the most recent turns are used to resolve follow-ups
     llm_base_url: str | None = None
@@ -76,6 +77,7 @@ class Settings:
             chroma_host=env.get("POLICY_CHROMA_HOST") or None,
             chroma_port=_int(env, "POLICY_CHROMA_PORT", d.chroma_port, 1, 65535),
             top_k=_int(env, "POLICY_TOP_K", d.top_k, 1, 50),
+            decision_model=Path(env["POLICY_DECISION_MODEL"]) if env.get("POLICY_DECISION_MODEL") else None,
             max_question_chars=_int(env, "POLICY_MAX_QUESTION_CHARS", d.max_question_chars, 10, 100_000),
             llm_base_url=env.get("POLICY_LLM_BASE_URL") or None,
             llm_model=env.get("POLICY_LLM_MODEL") or None,

@@ -96,7 +96,7 @@ class Document:
     title: str
     short_title: str
     issuer: str
-    number: str  # e.g. 万政〔2022〕15号
+    number: str  # the document number (文号), e.g. X政〔2022〕15号
     issued: _dt.date
     effective: _dt.date
     validity_years: int

@@ -11,7 +11,7 @@ import assistant  # noqa: F401  (sets the offline environment first)
 from .data import QuestionSetError
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_QA = ROOT / "eval" / "qa.jsonl"
+DEFAULT_QA = ROOT / "eval" / "test.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,16 +24,20 @@ def main(argv: list[str] | None = None) -> int:
         ("gate", "fast subset checked against eval/thresholds.toml (part of make test)"),
     ):
         sp = sub.add_parser(name, help=help_)
-        sp.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question file (JSONL)")
+        sp.add_argument("--qa", type=Path, default=None, help="question file (JSONL); default: train, dev and test side by side")
         sp.add_argument("--out", type=Path, default=None, help="report folder")
         sp.add_argument("--mode", choices=["extractive", "llm"], default="extractive")
         sp.add_argument("--limit", type=int, default=0, help="only the first N questions")
         sp.add_argument("--json", action="store_true", help="print metrics as JSON")
+        sp.add_argument("--failures", action="store_true", help="list every failed question")
     b = sub.add_parser("bench", help="build time, cold start, latency, RSS, throughput")
     b.add_argument("--qa", type=Path, default=DEFAULT_QA)
     b.add_argument("--out", type=Path, default=None)
     b.add_argument("--threads", type=int, default=4)
     b.add_argument("--scale", type=int, default=0, help="also index N replicated measures (e.g. 1000)")
+    from .fit import add_parser as add_fit
+
+    add_fit(sub)
     ld = sub.add_parser("load", help="load test POST /api/ask of a running app (loopback only)")
     ld.add_argument("--url", default="http://127.0.0.1:7860")
     ld.add_argument("--clients", type=int, default=50)
@@ -57,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             from .commands import cmd_gate
 
             return cmd_gate(args)
+        if args.cmd == "fit":
+            from .fit import cmd_fit
+
+            return cmd_fit(args)
         if args.cmd == "bench":
             from .bench import cmd_bench
 

@@ -19,6 +19,8 @@ from .data import Question, load_questions
 from .runner import RetrievalResult, answer_metrics, ask_question, eval_retrieval, hits_to_numbers, record_dict
 
 ROOT = Path(__file__).resolve().parent.parent
+# The question splits: train for fitting, dev for choosing thresholds, test written blind and never tuned to.
+SPLITS = {name: ROOT / "eval" / f"{name}.jsonl" for name in ("train", "dev", "test")}
 
 
 def _bot(settings: Settings | None = None, mode: str = "extractive") -> Assistant:
@@ -30,8 +32,8 @@ def _bot(settings: Settings | None = None, mode: str = "extractive") -> Assistan
     return Assistant(settings, quiet=False)
 
 
-def _questions(args: argparse.Namespace) -> list[Question]:
-    qs = load_questions(args.qa)
+def _questions(args: argparse.Namespace, path: Path | None = None) -> list[Question]:
+    qs = load_questions(path or args.qa or SPLITS["test"])
     return qs[: args.limit] if getattr(args, "limit", 0) else qs
 
 
@@ -94,25 +96,58 @@ def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
 
 
 def cmd_answers(args: argparse.Namespace) -> int:
-    qs = _questions(args)
+    """One question file (``--qa``), or train, dev and test side by side (the default)."""
     bot = _bot(mode=args.mode)
-    metrics, records = run_answers(bot, qs)
+    files = {Path(args.qa).stem: Path(args.qa)} if args.qa else SPLITS
+    results = {name: run_answers(bot, _questions(args, path)) for name, path in files.items()}
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "answers.json").write_text(
-            json.dumps({"metrics": metrics, "records": [record_dict(r) for r in records]}, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        for name, (metrics, records) in results.items():
+            (args.out / f"answers-{name}.json").write_text(
+                json.dumps({"metrics": metrics, "records": [record_dict(r) for r in records]}, ensure_ascii=False, indent=1),
+                encoding="utf-8",
+            )
     if args.json:
-        print(json.dumps(metrics, ensure_ascii=False, indent=1))
-    else:
-        print_answers(metrics, args.mode)
-        for r in records:
-            if not r.correct:
-                print(
-                    f"  ✗ {r.id} [{r.kind}] {' / '.join(r.turns)} gold={r.gold} cited={r.cited} "
-                    f"answered={r.answered} missing={r.missing_facts}"
-                )
+        print(json.dumps({name: m for name, (m, _) in results.items()}, ensure_ascii=False, indent=1))
+        return 0
+    if len(results) > 1:
+        print_splits({name: m for name, (m, _) in results.items()}, args.mode)
+    for name, (metrics, records) in results.items():
+        if len(results) == 1:
+            print_answers(metrics, args.mode)
+        if args.failures or len(results) == 1:
+            for r in records:
+                if not r.correct:
+                    print(
+                        f"  ✗ [{name}] {r.id} [{r.kind}] {' / '.join(r.turns)} gold={r.gold} cited={r.cited} "
+                        f"answered={r.answered} missing={r.missing_facts}"
+                    )
     return 0
+
+
+SPLIT_COLUMNS = (
+    ("cite@1", "cite@1", ".3f"),
+    ("facts", "fact_accuracy", ".3f"),
+    ("refused", "refusal_accuracy", ".3f"),
+    ("wrongly refused", "false_refusal_rate", ".3f"),
+    ("cit. P", "citation_precision", ".3f"),
+    ("cit. R", "citation_recall", ".3f"),
+    ("grounding", "grounding_violations", "d"),
+    ("p95 ms", "latency_p95_ms", ".0f"),
+)
+
+
+def print_splits(metrics: dict[str, dict[str, Any]], mode: str = "extractive") -> None:
+    """The answer metrics of several question sets side by side (train / dev / test)."""
+    names = list(metrics)
+    print(f"answers ({mode})" + "".join(f"{n:>12}" for n in names))
+    print(f"{'questions':<20}" + "".join(f"{metrics[n]['n']:>12}" for n in names))
+    for label, key, fmt in SPLIT_COLUMNS:
+        print(f"{label:<20}" + "".join(f"{format(metrics[n][key], fmt):>12}" for n in names))
+    kinds = sorted({k for n in names for k in metrics[n]["accuracy_by_kind"]})
+    for k in kinds:
+        vals = [metrics[n]["accuracy_by_kind"].get(k) for n in names]
+        print(f"  {k:<18}" + "".join(f"{'–' if v is None else format(v, '.2f'):>12}" for v in vals))
 
 
 def load_thresholds(path: Path) -> dict[str, Any]:
@@ -120,26 +155,43 @@ def load_thresholds(path: Path) -> dict[str, Any]:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    """Run the fixed gate subset and compare with eval/thresholds.toml."""
+    """Check every section of eval/thresholds.toml against its question file."""
     th = load_thresholds(ROOT / "eval" / "thresholds.toml")
-    qs = load_questions(args.qa if args.qa != ROOT / "eval" / "qa.jsonl" else ROOT / "eval" / "gate.jsonl")
     bot = _bot()
-    metrics, _ = run_answers(bot, qs)
-    print_answers(metrics)
-    failed = gate_failures(metrics, th)
+    failed = []
+    for name, section in th.items():
+        metrics, _ = run_answers(bot, load_questions(ROOT / section["qa"]))
+        print(f"[{name}] {section['qa']}")
+        print_answers(metrics)
+        failed += [f"[{name}] {f}" for f in gate_failures(metrics, section)]
     for f in failed:
         print(f"GATE FAILED: {f}")
     return 1 if failed else 0
 
 
-def gate_failures(metrics: dict[str, Any], th: dict[str, Any]) -> list[str]:
-    g = th["gate"]
+# thresholds.toml key -> (metrics key, "min" or "max")
+GATE_KEYS = {
+    "cite_at_1": ("cite@1", "min"),
+    "fact_accuracy": ("fact_accuracy", "min"),
+    "refusal_accuracy": ("refusal_accuracy", "min"),
+    "max_false_refusal_rate": ("false_refusal_rate", "max"),
+    "max_grounding_violations": ("grounding_violations", "max"),
+}
+
+
+def gate_failures(metrics: dict[str, Any], section: dict[str, Any]) -> list[str]:
+    """The thresholds of one section that ``metrics`` miss; an unknown key is an error, not ignored."""
+    unknown = set(section) - set(GATE_KEYS) - {"qa"}
+    if unknown:
+        raise ValueError(f"unknown threshold keys {sorted(unknown)}; known: {sorted(GATE_KEYS)}")
     out = []
-    for key, name in (("cite_at_1", "cite@1"), ("fact_accuracy", "fact_accuracy"), ("refusal_accuracy", "refusal_accuracy")):
-        if metrics[name] < g[key]:
-            out.append(f"{name} {metrics[name]:.3f} < {g[key]}")
-    if metrics["grounding_violations"] > g.get("max_grounding_violations", 0):
-        out.append(f"grounding violations {metrics['grounding_violations']}")
+    for key, limit in section.items():
+        if key == "qa":
+            continue
+        name, kind = GATE_KEYS[key]
+        value = metrics[name]
+        if (kind == "min" and value < limit) or (kind == "max" and value > limit):
+            out.append(f"{name} {value:.3f} {'<' if kind == 'min' else '>'} {limit}")
     return out
 
 
@@ -158,7 +210,7 @@ def environment() -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    qs = _questions(args)
+    qs = _questions(args)  # the configurations are compared on one file: --qa, else the test split
     out = args.out or ROOT / "eval" / "reports" / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -173,8 +225,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         llm_bot = Assistant(settings)
         records = [ask_question(llm_bot, q) for q in _progress(qs, "answers/llm")]
         configs["llm"] = {"metrics": answer_metrics(records), "records": [record_dict(r) for r in records]}
+    splits = {name: answer_metrics([ask_question(bot, q) for q in _progress(load_questions(path), name)]) for name, path in SPLITS.items()}
     metrics = {
-        "qa": str(args.qa),
+        "qa": str(args.qa or SPLITS["test"]),
+        "splits": splits,
         "questions": len(qs),
         "corpus_sha256": bot.corpus.sha256,
         "model_id": bot.embedder.model_id,
@@ -191,6 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     write_report(out, metrics, {k: v["records"] for k, v in configs.items()})
     print_retrieval(retrieval)
+    print_splits(splits)
     for k, v in configs.items():
         print_answers(v["metrics"], k)
     print(f"report: {out / 'report.html'}")

@@ -41,6 +41,7 @@ KIND_NAMES = {
     "deadline": "期限 deadline",
     "docfact": "文件信息 docfact",
     "unanswerable": "无答案 unanswerable",
+    "nearmiss": "近似无答案 near miss",
     "injection": "越权请求 injection",
 }
 
@@ -205,8 +206,28 @@ def _items(nums: Iterable[int | None]) -> str:
     return "、".join("文件章节 section" if n is None else f"第{n}条" for n in nums) or "—"
 
 
+def _splits(splits: dict[str, dict[str, Any]]) -> str:
+    """Train / dev / test side by side: the gap between them is what tuning to a set costs."""
+    rows = [
+        ["首引正确 cite@1", *(_f(m["cite@1"]) for m in splits.values())],
+        ["要点正确 facts", *(_f(m["fact_accuracy"]) for m in splits.values())],
+        ["拒答正确 unanswerable refused", *(_f(m["refusal_accuracy"]) for m in splits.values())],
+        ["误拒率 answerable refused", *(_f(m.get("false_refusal_rate")) for m in splits.values())],
+        ["无据数字 grounding violations", *(m["grounding_violations"] for m in splits.values())],
+        ["题数 questions", *(m["n"] for m in splits.values())],
+    ]
+    head = ["指标 metric", *(f"{name}" for name in splits)]
+    note = (
+        '<p class="note">train 用于拟合回答决策，dev 用于选阈值，test 由未见过代码和其他题集的作者盲写，从未用于调参。'
+        " train fits the answer decision, dev chooses its thresholds, test was written blind and is never tuned to.</p>"
+    )
+    return note + _table(head, rows, numeric=set(range(1, len(head))))
+
+
 def _summary(metrics: dict[str, Any]) -> str:
     parts = []
+    if metrics.get("splits"):
+        parts += ["<h3>训练 / 开发 / 测试 Train / dev / test (hybrid)</h3>", _splits(metrics["splits"])]
     retrieval = metrics.get("retrieval") or []
     if retrieval:
         parts.append("<h3>检索 Retrieval</h3>")

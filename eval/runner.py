@@ -207,6 +207,7 @@ def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, Any]:
         "fact_accuracy": round(sum(bool(r.facts_ok) for r in facts) / (len(facts) or 1), 4),
         "refusal_accuracy": round(sum(not r.answered for r in una) / (len(una) or 1), 4),
         "false_refusals": sum(not r.answered for r in ans),
+        "false_refusal_rate": round(sum(not r.answered for r in ans) / (len(ans) or 1), 4),
         "grounding_violations": sum(len(r.violations) for r in records),
         "errors": sum(bool(r.error) for r in records),
         "latency_p50_ms": round(percentile(lat, 50), 2),
