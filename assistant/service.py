@@ -53,6 +53,7 @@ class Assistant:
         chroma_client: Any = None,
         clock: Callable[[], _dt.date] | None = None,
         llm: Any = None,
+        curated: Any = None,
         rebuild: bool = True,
         quiet: bool = True,
     ) -> None:
@@ -65,6 +66,7 @@ class Assistant:
         self.clock = clock or _dt.date.today
         self._lock = threading.Lock()
         self.llm = llm
+        self.curated = curated  # a curated.CuratedMatcher: reviewed answers checked before retrieval
         if self.llm is None and self.settings.llm_enabled:
             from .llm import LLMAnswerer
 
@@ -133,6 +135,9 @@ class Assistant:
         resolved, how = dialog.resolve_with_kind(q, hist)
         if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
             resolved = self.llm.condense(q, hist) or resolved
+        curated = self.curated.match(resolved, eng.corpus) if self.curated is not None else None
+        if curated is not None:
+            return curated
         hits = self._retrieve(eng, resolved, mode=mode, doc_id=doc_id)
         if how == "append" and resolved != q:
             resolved, hits = self._topic_change(eng, q, resolved, hits, mode=mode, doc_id=doc_id)
