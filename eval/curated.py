@@ -63,7 +63,15 @@ def confusion(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / positives if positives else 0.0
     f = (1 + BETA**2) * precision * recall / (BETA**2 * precision + recall) if precision + recall else 0.0
-    return {"n": len(rows), "positives": positives, "tp": tp, "fp": fp, "precision": round(precision, 3), "recall": round(recall, 3), "f0.5": round(f, 3)}
+    return {
+        "n": len(rows),
+        "positives": positives,
+        "tp": tp,
+        "fp": fp,
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "f0.5": round(f, 3),
+    }
 
 
 def fit(rows: list[dict[str, Any]]) -> float:
@@ -84,10 +92,12 @@ def cmd_curated(args: argparse.Namespace) -> int:
     split = {s: [r for r in rows if r["split"] == s] for s in ("fit", "test")}
     threshold = fit(split["fit"]) if args.fit else json.loads(FITTED.read_text(encoding="utf-8"))["threshold"]
     report = {s: confusion(split[s], threshold) for s in split}
-    print(f"curated-answer matching, threshold {threshold} ({'fitted now on' if args.fit else 'as fitted, from'} the fit split)")
+    how = "fitted now on" if args.fit else "as fitted, from"
+    print(f"curated-answer matching, threshold {threshold} ({how} the fit split)")
     print(f"  {'split':6} {'n':>4} {'pos':>4} {'tp':>4} {'fp':>4} {'precision':>9} {'recall':>7} {'F0.5':>6}")
     for s, m in report.items():
-        print(f"  {s:6} {m['n']:>4} {m['positives']:>4} {m['tp']:>4} {m['fp']:>4} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f0.5']:>6.3f}")
+        counts = f"{m['n']:>4} {m['positives']:>4} {m['tp']:>4} {m['fp']:>4}"
+        print(f"  {s:6} {counts} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f0.5']:>6.3f}")
     for r in rows:
         wrong = (r["score"] >= threshold) != (r["target"] is not None) or (r["score"] >= threshold and r["best"] != r["target"])
         if wrong and args.verbose:

@@ -92,7 +92,14 @@ def test_feedback_is_masked_exported_and_a_down_vote_without_a_reply_still_queue
 def test_feedback_jsonl_is_imported_once(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "feedback.jsonl"
     lines = [
-        {"timestamp": "2026-11-01T08:00:00+00:00", "question": "问1", "answer": "答1", "citations": ["第25条"], "rating": "up", "comment": None},
+        {
+            "timestamp": "2026-11-01T08:00:00+00:00",
+            "question": "问1",
+            "answer": "答1",
+            "citations": ["第25条"],
+            "rating": "up",
+            "comment": None,
+        },
         {"timestamp": "2026-11-02T08:00:00+00:00", "question": "问2", "answer": "答2", "citations": [], "rating": "down", "comment": "c"},
     ]
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines) + '{"torn', encoding="utf-8")
@@ -111,7 +118,11 @@ def test_curated_answers_keep_every_version_with_its_author(db: Database) -> Non
     store.update(rec.id, "carol", status="retired")
     assert store.find(status="active") == []
     history = store.history(rec.id)
-    assert [(v["version"], v["author"], v["status"]) for v in history] == [(1, "alice", "active"), (2, "bob", "active"), (3, "carol", "retired")]
+    assert [(v["version"], v["author"], v["status"]) for v in history] == [
+        (1, "alice", "active"),
+        (2, "bob", "active"),
+        (3, "carol", "retired"),
+    ]
     assert history[0]["answer"] == "最高5000元。" and history[1]["questions"] == ["首次创业有什么补贴？"]
     with pytest.raises(KeyError):
         store.update(999, "bob", answer="x")

@@ -69,7 +69,7 @@ def build(ops: Operations, session: gr.State) -> None:
         try:
             user = current_user(ops, token)
             lines = [q for q in (qs or "").splitlines() if q.strip()]
-            if number in (None, ""):
+            if not number:  # an empty gr.Number is 0 or None; curated ids start at 1
                 rec = ops.curated.create(lines, text, _split(refs), user.name)
                 return _rows(ops), rec.id, f"✅ 已新建精选答案 {rec.id}，立即生效。"
             rec = ops.curated.edit(int(number), lines, text, _split(refs), user.name)
@@ -80,7 +80,7 @@ def build(ops: Operations, session: gr.State) -> None:
     def stop(token: str | None, number: Any) -> tuple[Any, str]:
         try:
             user = current_user(ops, token)
-            if number in (None, ""):
+            if not number:
                 return gr.skip(), "⚠️ 请先选择要停用的精选答案。"
             rec = ops.curated.retire(int(number), user.name)
             return _rows(ops), f"✅ 精选答案 {rec.id} 已停用。"
@@ -92,7 +92,7 @@ def build(ops: Operations, session: gr.State) -> None:
             current_user(ops, token)
         except AssistantError as ex:
             return gr.skip(), problem(ex)
-        if number in (None, ""):
+        if not number:
             return gr.skip(), "⚠️ 请先选择一个精选答案。"
         rows = [
             [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ..errors import AssistantError
+from ..errors import AccessError, AssistantError
 from ..present import describe
 from ..storage import User
 
@@ -52,6 +52,8 @@ def build(ops: Operations, session: gr.State) -> Callable[[gr.Column], None]:
     def login(user: str, pw: str) -> tuple[Any, ...]:
         try:
             token = ops.staff.login((user or "").strip(), pw or "")
+        except AccessError:
+            return None, "⚠️ 用户名或密码错误。", gr.skip(), gr.skip(), gr.skip(), "", ""
         except AssistantError as ex:
             return None, problem(ex), gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
         u = ops.staff.session_user(token)

@@ -101,7 +101,7 @@ def build(ops: Operations, session: gr.State) -> None:
     def act(kind: str, token: str | None, rid: Any, *fields: str) -> tuple[Any, str]:
         try:
             user = current_user(ops, token)
-            if rid is None:
+            if not rid:
                 return gr.skip(), "⚠️ 请先在表格中选择一个待办。"
             done = _resolve(ops, kind, int(rid), user.name, *fields)
             return _rows(ops), f"✅ 已处理待办 {int(rid)}：{done}"
