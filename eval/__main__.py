@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ld.add_argument("--clients", type=int, default=50)
     ld.add_argument("--requests", type=int, default=20)
     ld.add_argument("--qa", type=Path, default=DEFAULT_QA)
+    ld.add_argument("--token", default=None, help="staff token: check that no reply is missing from the log (or POLICY_STAFF_TOKEN)")
     cu = sub.add_parser("curated", help="curated-answer matching: precision/recall on held-out paraphrases; --fit refits the threshold")
     cu.add_argument("--fit", action="store_true", help="fit the threshold on the fit split and write assistant/fitted/curated.json")
     cu.add_argument("--verbose", action="store_true", help="list the questions matched wrongly")

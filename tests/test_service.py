@@ -196,3 +196,21 @@ def test_cli_creates_the_first_admin_and_a_token(
     assert staff.token_user(f"Bearer {token}", admin=True).name == "admin"
     assert staff.authenticate("admin", PASSWORD).is_admin
     db.dispose()
+
+
+def test_load_test_finds_no_lost_record_and_small_logging_overhead(
+    service: tuple[FastAPI, str], tokens: dict[str, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m eval load` with 50 clients (2 requests each here; 20 in the full run)."""
+    import argparse
+
+    from eval.__main__ import DEFAULT_QA
+    from eval.load import cmd_load
+
+    token = tokens["clerk"]["Authorization"].split()[1]
+    args = argparse.Namespace(url=service[1], clients=50, requests=2, qa=DEFAULT_QA, token=token, timeout=0)
+    assert cmd_load(args) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "errors         0" in out
+    lost = next(line for line in out.splitlines() if "lost records" in line)
+    assert lost.split()[2] == "0" and int(lost.split()[4]) >= 100
