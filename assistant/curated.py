@@ -92,12 +92,16 @@ def validate(corpus: Corpus, questions: Sequence[str], answer: str, refs: Sequen
     keys = list(dict.fromkeys(item_key(corpus, r) for r in refs if str(r).strip()))
     if not keys:
         raise CuratedAnswerError("cite at least one item (e.g. 第25条) that supports the answer")
+    labels = {corpus.item(k).label for k in keys}
+    stray = [t for t in _TAG.findall(answer) if t.strip("【】") not in labels]
+    if stray:
+        raise CuratedAnswerError(f"the answer names {''.join(stray)} but does not cite it; add it to the cited items or remove the tag")
     reply = Reply(answer, True, [citation(corpus, k) for k in keys])
     bad = grounding_violations(reply, corpus)
     if bad:
-        labels = "、".join(corpus.item(k).label for k in keys)
+        cited = "、".join(corpus.item(k).label for k in keys)
         raise CuratedAnswerError(
-            f"the numbers {', '.join(bad)} are not in the cited items ({labels}); cite the item that states them or remove them"
+            f"the numbers {', '.join(bad)} are not in the cited items ({cited}); cite the item that states them or remove them"
         )
     return qs, answer, keys
 
@@ -148,13 +152,12 @@ class CuratedMatcher:
         except KeyError:  # the corpus changed under it; staff see it as invalid in the list
             log.warning("curated answer %d cites an item that no longer exists; not used", record.id)
             return None
-        reply = Reply(_text_with_tags(record.answer, cites), True, cites, mode="curated", question=question, confidence=score)
+        note = f"curated:{record.id}:v{record.version}"
+        reply = Reply(_text_with_tags(record.answer, cites), True, cites, mode="curated", notes=[note], question=question, confidence=score)
         if grounding_violations(reply, corpus):
             log.warning("curated answer %d is no longer supported by its items; not used", record.id)
             return None
-        return Reply(
-            reply.text, True, cites, mode="curated", notes=[f"curated:{record.id}:v{record.version}"], question=question, confidence=score
-        )
+        return reply
 
 
 class CuratedAnswers:

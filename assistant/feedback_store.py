@@ -77,10 +77,15 @@ class FeedbackStore:
 
 
 def import_jsonl_once(db: Database, store: ConversationStore, path: Path) -> int:
-    """Copy ``feedback.jsonl`` into the database unless a previous run did; records imported."""
-    with db.begin() as conn:
-        if conn.execute(sa.select(meta.c.value).where(meta.c.key == _IMPORTED)).first():
-            return 0
+    """Copy ``feedback.jsonl`` into the database unless a previous run did; records imported.
+
+    The import is claimed first (a row in ``meta``), so two processes starting at once import it once.
+    """
+    try:
+        with db.begin() as conn:
+            conn.execute(sa.insert(meta).values(key=_IMPORTED, value="importing"))
+    except sa.exc.IntegrityError:
+        return 0
     n = 0
     for rec in FeedbackLog(path).export():
         when = _timestamp(rec.get("timestamp"))
@@ -102,7 +107,7 @@ def import_jsonl_once(db: Database, store: ConversationStore, path: Path) -> int
         store.add_feedback(fb)
         n += 1
     with db.begin() as conn:
-        conn.execute(sa.insert(meta).values(key=_IMPORTED, value=f"{n} records from {path} at {utcnow().isoformat()}"))
+        conn.execute(sa.update(meta).where(meta.c.key == _IMPORTED).values(value=f"{n} records from {path} at {utcnow().isoformat()}"))
     if n:
         log.info("imported %d feedback records from %s", n, path)
     return n

@@ -37,6 +37,7 @@ def served(bot: Assistant, tmp_path: Path) -> Iterator[tuple[Assistant, CuratedA
         (["第25条"], "首次创业可领最高8000元补贴。", "8000元"),
         (["第27条"], ANSWER, "5000元"),  # the number is real, but not in the item cited
         ([], ANSWER, "cite at least one item"),
+        (["第25条"], ANSWER + "【第27条】", "does not cite it"),
     ],
 )
 def test_invalid_curated_answers_are_refused_with_the_fix(corpus: Corpus, refs: list[str], answer: str, message: str) -> None:
