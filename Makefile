@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test venv index eval bench lint test-llm browser clean
+.PHONY: run test venv index eval bench lint test-llm browser postgres clean
 
 # Create the virtualenv and install the project (CPU torch pinned in pyproject.toml).
 $(STAMP): pyproject.toml
@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/python -m assistant index --if-stale
 	$(BIN)/python app.py
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)
@@ -45,6 +45,10 @@ lint: $(STAMP)
 # Headless Chromium for the browser tests (Debian packages; Playwright never downloads a browser).
 browser:
 	@test -x /usr/bin/chromium || { (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
+
+# A PostgreSQL server for the storage tests (Debian packages; the tests start a throw-away one on loopback).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql; PostgreSQL tests will be skipped"; }
 
 test-llm: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[llm]'

@@ -1,7 +1,9 @@
-"""Web app: ``python app.py [--host H] [--port P]`` serves the UI at / and the JSON API at /api.
+"""Web app: ``python app.py [--host H] [--port P]`` serves the UI at /, the staff workspace at
+/staff and the JSON API at /api.
 
-One :class:`Assistant` and one feedback log are shared by the API and the
-Gradio UI; settings are read from the environment once, here.
+One :class:`Assistant` and one :class:`Operations` (database, conversation log, staff accounts,
+curated answers) are shared by the API and the Gradio UIs; settings are read from the
+environment once, here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import gradio as gr
 import uvicorn
@@ -18,32 +23,42 @@ from fastapi import FastAPI
 
 from assistant import AssistantError, Settings
 from assistant.api import make_router
-from assistant.feedback import FeedbackLog
+from assistant.api_staff import make_staff_router
+from assistant.ops import Operations
 from assistant.service import Assistant
-from assistant.ui import CSS, make_ui
+from assistant.ui import CSS, make_staff_ui, make_ui
 
 log = logging.getLogger("assistant.app")
 
 
 def create_app(bot: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app with the API routes first and the Gradio UI mounted at "/"."""
+    """The FastAPI app with the API routes first, the staff UI at "/staff" and the citizens' UI at "/".
+
+    ``app.state.ops`` is the service's :class:`Operations`; it is closed (log flushed) on shutdown.
+    """
     settings = settings or (bot.settings if bot is not None else Settings.from_env())
     bot = bot or Assistant(settings)
-    feedback_log = FeedbackLog(settings.data_dir / "feedback.jsonl")
-    app = FastAPI(title="政策通 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
-    app.include_router(make_router(bot, feedback_log, settings))  # before the mount, so /api and /healthz win
-    ui = make_ui(bot, feedback_log, settings)
-    return gr.mount_gradio_app(
-        app,
-        ui,
-        path="/",
-        css=CSS,
-        ssr_mode=False,  # SSR would start a Node server; the app is offline and needs none
-        footer_links=[],
-        run_history=False,
-        show_error=False,  # unknown errors never reach the page as text
-        theme=gr.themes.Soft(),
-    )
+    ops = Operations.open(settings, bot)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ops.close()
+
+    app = FastAPI(title="政策通 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+    app.state.ops = ops
+    app.include_router(make_router(bot, ops.feedback, settings, ops=ops))  # before the mounts, so /api and /healthz win
+    app.include_router(make_staff_router(ops))
+    options: dict[str, Any] = {
+        "css": CSS,
+        "ssr_mode": False,  # SSR would start a Node server; the app is offline and needs none
+        "footer_links": [],
+        "run_history": False,
+        "show_error": False,  # unknown errors never reach the page as text
+        "theme": gr.themes.Soft(),
+    }
+    app = gr.mount_gradio_app(app, make_staff_ui(ops), path="/staff", **options)  # mounted first: "/" would swallow it
+    return gr.mount_gradio_app(app, make_ui(bot, ops.feedback, settings, ops=ops), path="/", **options)
 
 
 def _announce_when_ready(server: uvicorn.Server) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {corpus,index,ask,chat}``.
+"""Command line: ``python -m assistant {corpus,index,ask,chat,user}``.
 
 Errors the user can fix are printed as one line (exit 2); unexpected ones
 re-raise under pytest or with ``POLICY_RAISE_ERRORS=1``.
@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from . import AssistantError, Settings
+from . import AssistantError, Settings, accounts_cli
 from .types import Measure
 
 
@@ -151,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("question")
     a.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive session in the terminal")
+    accounts_cli.add_parser(sub)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        return {"corpus": cmd_corpus, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat}[args.cmd](args, settings)
+        commands = {"corpus": cmd_corpus, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "user": accounts_cli.cmd_user}
+        return commands[args.cmd](args, settings)
     except AssistantError as ex:
         if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("POLICY_RAISE_ERRORS"):
             raise

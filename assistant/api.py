@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,10 +20,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from .feedback import FeedbackLog
+from .feedback import FeedbackSink
 from .present import describe, document_json, measure_json, measure_summary
 from .service import Assistant
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ops import Operations
 
 log = logging.getLogger("assistant.api")
 
@@ -99,13 +103,18 @@ async def _json_body(request: Request) -> dict[str, Any]:
 # --- routes -------------------------------------------------------------------------------
 
 
-def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> APIRouter:
-    """All JSON endpoints for ``bot``; mount it before the UI so ``/api`` and ``/healthz`` win."""
+def make_router(bot: Assistant, feedback_log: FeedbackSink, settings: Settings, *, ops: Operations | None = None) -> APIRouter:
+    """All JSON endpoints for ``bot``; mount it before the UI so ``/api`` and ``/healthz`` win.
+
+    With ``ops`` (the service: database, staff accounts) each question is rate-limited per client
+    and logged, the reply carries its log ``id`` for feedback, and the feedback export needs a
+    staff token; ``feedback_log`` is then ``ops.feedback``.
+    """
     limit = settings.max_question_chars
     router = APIRouter(route_class=_route_class(limit))
 
     @router.post("/api/ask")
-    async def ask(request: Request) -> dict[str, Any]:
+    async def ask(request: Request) -> Response:
         """Answer a question, with optional chat history for follow-ups."""
         data = await _json_body(request)
         history = data.get("history") or []
@@ -115,8 +124,23 @@ def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -
                 f"对话历史过长（最多{MAX_HISTORY_MESSAGES}条），请清空对话后重试。",
                 f"history has {len(history)} messages; the limit is {MAX_HISTORY_MESSAGES}",
             )
+        if ops is None:
+            return JSONResponse((await run_in_threadpool(bot.ask, data.get("question"), history)).to_dict())
+        client = request.client.host if request.client else None
+        wait = ops.limiter.retry_after(client or "-")
+        if wait:
+            raise _Reject(
+                429, "提问过于频繁，请稍后再试。", f"rate limit: {settings.ask_rate_per_minute} questions a minute; retry in {wait:.0f} s"
+            )
+        t0 = time.perf_counter()
         reply = await run_in_threadpool(bot.ask, data.get("question"), history)
-        return reply.to_dict()
+        t1 = time.perf_counter()
+        rid = ops.recorder.record(
+            reply, str(data.get("question")), history, latency_ms=(t1 - t0) * 1000, channel="api", client=ops.client(client)
+        )
+        log_ms = (time.perf_counter() - t1) * 1000
+        timing = f"ask;dur={(t1 - t0) * 1000:.2f}, log;dur={log_ms:.3f}"
+        return JSONResponse({**reply.to_dict(), "id": rid}, headers={"Server-Timing": timing})
 
     @router.get("/api/items/{number}")
     def item(number: int) -> dict[str, Any]:
@@ -153,6 +177,7 @@ def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -
         """Record a 👍/👎 on an answer: {question, answer, citations, rating, comment?}."""
         data = await _json_body(request)
         labels = data.get("citations", data.get("labels", []))
+        link = {"interaction_id": data.get("id")} if ops is not None else {}  # the reply's id, from /api/ask
         try:
             record = await run_in_threadpool(
                 feedback_log.add,
@@ -161,14 +186,17 @@ def make_router(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -
                 labels if isinstance(labels, list) else [labels],
                 data.get("rating", ""),
                 data.get("comment"),
+                **link,
             )
         except ValueError as ex:
             raise _Reject(422, "反馈内容无效（评价须为 up 或 down，留言不超过1000字）。", str(ex)) from None
         return {"ok": True, "record": record}
 
     @router.get("/api/feedback/export")
-    def feedback_export() -> Response:
-        """Every feedback record as a JSON-lines download."""
+    def feedback_export(request: Request) -> Response:
+        """Every feedback record as a JSON-lines download (staff token required when served with ``ops``)."""
+        if ops is not None:
+            ops.staff.token_user(request.headers.get("authorization"))
         return Response(
             feedback_log.export_jsonl(),
             media_type="application/x-ndjson; charset=utf-8",

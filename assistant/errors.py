@@ -8,7 +8,12 @@ question" is not an error: it is a ``Reply(answered=False)``.
     ├── CorpusError          a policy document is missing, malformed or truncated
     ├── IndexBuildError      building or loading the search index failed
     ├── InvalidQuestionError the question or history cannot be answered as given
-    └── LLMError             the configured LLM server failed (callers fall back)
+    ├── LLMError             the configured LLM server failed (callers fall back)
+    ├── StorageError         the database cannot be reached or written
+    ├── CuratedAnswerError   a curated answer fails validation (unknown item, unsupported number)
+    ├── ReviewError          a review-queue resolution cannot be applied
+    └── AccessError          a staff login, session or token is missing or invalid (HTTP 401)
+        └── ForbiddenError   the staff user may not do this (HTTP 403)
 """
 
 from __future__ import annotations
@@ -46,3 +51,23 @@ class InvalidQuestionError(AssistantError):
 
 class LLMError(AssistantError):
     """The configured LLM endpoint failed or timed out."""
+
+
+class StorageError(AssistantError):
+    """The conversation database cannot be reached or written."""
+
+
+class CuratedAnswerError(AssistantError):
+    """A curated answer is invalid: no example question, an unknown item, or a number no cited item has."""
+
+
+class ReviewError(AssistantError):
+    """A review-queue item cannot be resolved as asked (unknown item, already resolved, bad synonym)."""
+
+
+class AccessError(AssistantError):
+    """No valid staff login, session or token: who is asking is unknown."""
+
+
+class ForbiddenError(AccessError):
+    """The staff user is known but may not do this (e.g. not an administrator)."""

@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("assistant.feedback")
 
@@ -28,6 +28,14 @@ MAX_COMMENT_CHARS = 1000
 # Generous caps: the answer is ours (a few KB at most); these only stop abuse from filling the disk.
 MAX_TEXT_CHARS = 20_000
 MAX_LABELS = 50
+
+
+class FeedbackSink(Protocol):
+    """Where 👍/👎 go: this JSONL log, or the database (``feedback_store.FeedbackStore``)."""
+
+    def add(self, question: str, answer: str, labels: Sequence[str], rating: str, comment: str | None = None) -> dict[str, Any]: ...
+
+    def export_jsonl(self) -> str: ...
 
 
 class FeedbackLog:

@@ -9,7 +9,7 @@ import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError, InvalidQuestionError
+from .errors import AccessError, AssistantError, CuratedAnswerError, ForbiddenError, InvalidQuestionError, ReviewError, StorageError
 from .types import Deadline, Document, Measure
 
 if TYPE_CHECKING:
@@ -21,6 +21,11 @@ _SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]|\n|$)")
 # "{detail}" the exception's own (English, fix-it) message. The most specific class wins.
 ERRORS: dict[type[BaseException], tuple[int, str, str]] = {
     InvalidQuestionError: (422, "问题为空或过长（或格式有误），请输入{limit}字以内的政策问题。", "{detail}"),
+    AccessError: (401, "需要工作人员登录（或有效的访问令牌）。", "{detail}"),
+    ForbiddenError: (403, "当前账号无权进行此操作。", "{detail}"),
+    CuratedAnswerError: (422, "精选答案未通过校验，请按提示修改。", "{detail}"),
+    ReviewError: (409, "该待办无法按此处理，请刷新后重试。", "{detail}"),
+    StorageError: (503, "数据库暂时不可用，请稍后再试。", "{detail}"),
     AssistantError: (503, "系统暂时无法回答，请稍后再试。", "{detail}"),
     Exception: (500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."),
 }

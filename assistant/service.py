@@ -63,7 +63,7 @@ class Analysis:
 
     typed: str  # the cleaned question as typed this turn
     readings: list[Reading]
-    refusal: Reply | None = None
+    early: Reply | None = None  # a reply decided before retrieval: a refusal, or a curated answer
 
 
 class Assistant:
@@ -82,6 +82,7 @@ class Assistant:
         clock: Callable[[], _dt.date] | None = None,
         llm: Any = None,
         decision: DecisionModel | None = None,
+        curated: Any = None,
         rebuild: bool = True,
         quiet: bool = True,
     ) -> None:
@@ -95,6 +96,7 @@ class Assistant:
         self.clock = clock or _dt.date.today
         self._lock = threading.Lock()
         self.llm = llm
+        self.curated = curated  # a curated.CuratedMatcher: reviewed answers checked before retrieval
         if self.llm is None and self.settings.llm_enabled:
             from .llm import LLMAnswerer
 
@@ -156,8 +158,8 @@ class Assistant:
         """
         eng = self._engine  # one consistent snapshot for the whole question, even during a reload
         an = self.analyse(question, history, mode=mode, doc_id=doc_id, engine=eng)
-        if an.refusal is not None:
-            return an.refusal
+        if an.early is not None:
+            return an.early
         reading, decision = self.decide(an)
         reply = eng.answerer.answer(reading.question, an.typed, reading.hits, decision, reading.terms, self.clock())
         reply = self._enforce_grounding(reply, eng.corpus)
@@ -186,6 +188,9 @@ class Assistant:
         resolved, how = dialog.resolve_with_kind(q, hist, eng.lexicon.knowledge.siblings, force=aspect_only)
         if self.llm is not None and hasattr(self.llm, "condense") and hist and dialog.is_elliptical(q):
             resolved = self.llm.condense(q, hist) or resolved
+        curated = self.curated.match(resolved, eng.corpus) if self.curated is not None else None
+        if curated is not None:
+            return Analysis(q, [], curated)  # a reviewed answer for this question: no retrieval needed
         readings = [self._reading(eng, resolved, mode=mode, doc_id=doc_id)]
         if how == "append" and resolved != q and self._new_topic_words(eng, q):
             readings.append(self._reading(eng, q, mode=mode, doc_id=doc_id))

@@ -25,6 +25,20 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     return value
 
 
+def _unit(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    """A probability-like setting in [0, 1]; unset keeps ``default``."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to a value between 0 and 1") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name}={value} is out of range; set it to a value between 0 and 1")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -63,6 +77,14 @@ class Settings:
     llm_timeout: float = 60.0
     host: str = "127.0.0.1"
     port: int = 7860
+    # Service operation (issue 13). None means SQLite at data_dir/policy.db (WAL).
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    retention_days: int = 365  # questions, replies and feedback older than this are deleted; 0 keeps them
+    ask_rate_per_minute: int = 30  # per client on POST /api/ask; 0 turns the limit off (load tests)
+    ask_burst: int = 10  # questions a client may send at once before the per-minute rate applies
+    review_confidence: float = 0.5  # answers whose decision confidence is below this enter the review queue
+    curated_threshold: float | None = None  # None: the fitted value in assistant/fitted/curated.json
+    session_hours: int = 12  # a staff login lasts this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +107,13 @@ class Settings:
             llm_timeout=_float(env, "POLICY_LLM_TIMEOUT", d.llm_timeout),
             host=env.get("POLICY_HOST") or d.host,
             port=_int(env, "POLICY_PORT", d.port, 0, 65535),
+            database_url=env.get("POLICY_DATABASE_URL") or None,
+            retention_days=_int(env, "POLICY_RETENTION_DAYS", d.retention_days, 0, 36_500),
+            ask_rate_per_minute=_int(env, "POLICY_ASK_RATE_PER_MINUTE", d.ask_rate_per_minute, 0, 100_000),
+            ask_burst=_int(env, "POLICY_ASK_BURST", d.ask_burst, 1, 100_000),
+            review_confidence=_unit(env, "POLICY_REVIEW_CONFIDENCE", d.review_confidence) or 0.0,
+            curated_threshold=_unit(env, "POLICY_CURATED_THRESHOLD", None),
+            session_hours=_int(env, "POLICY_SESSION_HOURS", d.session_hours, 1, 24 * 30),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -94,3 +123,8 @@ class Settings:
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url)
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: ``POLICY_DATABASE_URL``, else SQLite under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'policy.db'}"

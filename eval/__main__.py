@@ -1,4 +1,4 @@
-"""``python -m eval {retrieval,answers,run,gate,bench,load}`` — see eval/README.md."""
+"""``python -m eval {retrieval,answers,run,gate,bench,load,curated}`` — see eval/README.md."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     ld.add_argument("--clients", type=int, default=50)
     ld.add_argument("--requests", type=int, default=20)
     ld.add_argument("--qa", type=Path, default=DEFAULT_QA)
+    ld.add_argument("--token", default=None, help="staff token: check that no reply is missing from the log (or POLICY_STAFF_TOKEN)")
+    cu = sub.add_parser("curated", help="curated-answer matching: precision/recall on held-out paraphrases; --fit refits the threshold")
+    cu.add_argument("--fit", action="store_true", help="fit the threshold on the fit split and write assistant/fitted/curated.json")
+    cu.add_argument("--verbose", action="store_true", help="list the questions matched wrongly")
     args = p.parse_args(argv)
     try:
         if args.cmd == "retrieval":
@@ -69,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             from .bench import cmd_bench
 
             return cmd_bench(args)
+        if args.cmd == "curated":
+            from .curated import cmd_curated
+
+            return cmd_curated(args)
         if args.cmd == "load":
             from .load import cmd_load
 

@@ -80,7 +80,7 @@ def collect(bot: Assistant, questions: list[Question]) -> list[Rows]:
             an = bot.analyse(q.turns[-1], history)
         except InvalidQuestionError:
             continue
-        if an.refusal is not None or not an.readings:
+        if an.early is not None or not an.readings:
             continue
         labelled = [[_label(q, h.item) for h in r.hits] for r in an.readings]
         first = an.readings[0]

@@ -9,6 +9,13 @@ one at a time, and each reply under load must have cited exactly what it cites a
 afterwards, so the load phase meets an empty query cache). Some clients hold
 two-turn conversations (the follow-up sent with the first reply as history), including the
 pinned case "新认定的省级重点实验室区里给多少钱？" → "那国家级的呢？", which must cite 第24条.
+
+It also checks the conversation log: each reply's ``Server-Timing: log;dur=`` is the time the
+request spent logging (masking, building the row, queueing it), reported as p50/p95 and failed
+above ``MAX_LOG_P95_MS``; with ``--token`` (a staff token) every reply's ``id`` is looked up in
+the database afterwards and any that is missing is a lost record. Start the app with
+``POLICY_ASK_RATE_PER_MINUTE=0``: all clients share one address, and the per-client limit would
+refuse most of them.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import ipaddress
+import os
 import random
+import re
 import sys
 import threading
 import time
@@ -31,6 +40,8 @@ from .runner import percentile
 CONVERSATION_EVERY = 5  # every 5th client holds two-turn conversations
 PINNED = (("新认定的省级重点实验室区里给多少钱？", "那国家级的呢？"), 24)
 DEFAULT_TOTAL_TIMEOUT = 600.0  # seconds for the whole run; requests still pending then count as errors
+MAX_LOG_P95_MS = 5.0  # issue 13: logging may add at most 5 ms (p95) to a request
+_LOG_DUR = re.compile(r"(?:^|,)\s*log;dur=([0-9.]+)")
 
 
 class LoadTestError(Exception):
@@ -63,6 +74,8 @@ class _Tally:
     """Results shared by all client threads (appends are guarded by ``lock``)."""
 
     latencies: list[float] = field(default_factory=list)
+    log_ms: list[float] = field(default_factory=list)  # server-side logging time per request
+    ids: list[str] = field(default_factory=list)  # reply ids, to look up in the log afterwards
     errors: list[str] = field(default_factory=list)
     crosstalk: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -95,8 +108,13 @@ def _ask(
             tally.error(f"{question[:30]}: {type(ex).__name__}: {ex}")
         return None
     if tally:
+        logged = _LOG_DUR.search(r.headers.get("server-timing", ""))
         with tally.lock:
             tally.latencies.append(ms)
+            if logged:
+                tally.log_ms.append(float(logged.group(1)))
+            if isinstance(body.get("id"), str):
+                tally.ids.append(body["id"])
     return body
 
 
@@ -162,10 +180,14 @@ def cmd_load(args: argparse.Namespace) -> int:
         # Afterwards (so the load phase met an empty query cache), each question alone, one at a time.
         deadline = time.monotonic() + total_timeout
         alone: dict[Any, list[Any]] = {}
+        later = _Tally()
         for key in dict.fromkeys([k for k, _ in seen] + [PINNED[0]]):
-            reply = _conversation(client, key, deadline, None) if isinstance(key, tuple) else _ask(client, key, [], deadline, None)
+            reply = _conversation(client, key, deadline, later) if isinstance(key, tuple) else _ask(client, key, [], deadline, later)
             if reply is not None:
                 alone[key] = _cited(reply)
+        token = getattr(args, "token", None) or os.environ.get("POLICY_STAFF_TOKEN")
+        checked = tally.ids + later.ids
+        lost = _lost(client, token, checked) if token else None
     crosstalk = [f"{k!r}: cited {c} under load, {alone[k]} alone" for k, c in seen if k in alone and c != alone[k]]
     wrong = [k for k, c in seen if isinstance(k, tuple) and expected[k] not in c[:1]]
     pinned_ok = PINNED[1] in alone.get(PINNED[0], [])[:1] and PINNED[0] not in wrong
@@ -176,6 +198,34 @@ def cmd_load(args: argparse.Namespace) -> int:
     print(f"  cross-talk     {len(crosstalk)} of {len(seen)} replies cited something else than when asked alone")
     print(f"  follow-ups     {len(wrong)} did not cite the expected measure first ({len(set(wrong))} distinct conversations)")
     print(f"  pinned         {' → '.join(PINNED[0])} cites 第{PINNED[1]}条: {'yes' if pinned_ok else 'NO'}")
+    log_ok = _report_logging(tally, lost, len(checked))
     for e in (tally.errors + crosstalk)[:10]:
         print(f"    {e}")
-    return 1 if tally.errors or crosstalk or not pinned_ok else 0
+    if any("HTTP 429" in e for e in tally.errors):
+        print("    (HTTP 429: start the app with POLICY_ASK_RATE_PER_MINUTE=0 for a load test; all clients share one address)")
+    return 1 if tally.errors or crosstalk or not pinned_ok or not log_ok else 0
+
+
+def _lost(client: httpx.Client, token: str, ids: list[str]) -> list[str]:
+    """Reply ids the conversation log does not have (asked after the app's writer has caught up)."""
+    missing: list[str] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    for i in range(0, len(ids), 500):
+        r = client.post("/api/staff/logs/missing", json={"ids": ids[i : i + 500]}, headers=headers, timeout=120)
+        r.raise_for_status()
+        missing += r.json()["missing"]
+    return missing
+
+
+def _report_logging(tally: _Tally, lost: list[str] | None, checked: int) -> bool:
+    """Print the logging overhead and lost records; False if either fails its bound."""
+    if not tally.log_ms:
+        print("  logging        not reported (the app does not log questions: no Server-Timing log;dur)")
+        return True
+    p95 = percentile(tally.log_ms, 95)
+    print(f"  logging        p50 {percentile(tally.log_ms, 50):.3f} ms  p95 {p95:.3f} ms per request (bound {MAX_LOG_P95_MS:.0f} ms)")
+    if lost is None:
+        print("  lost records   not checked: pass --token (python -m assistant user token NAME) or set POLICY_STAFF_TOKEN")
+        return p95 <= MAX_LOG_P95_MS
+    print(f"  lost records   {len(lost)} of {checked} replies (load phase and replay) missing from the log")
+    return p95 <= MAX_LOG_P95_MS and not lost

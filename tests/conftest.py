@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +62,8 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(corpus_dir=CORPUS, index_dir=index_dir, data_dir=tmp_path_factory.mktemp("data"))
+    # No rate limit: the API tests send many questions from one address (test_service.py tests the limit).
+    return Settings(corpus_dir=CORPUS, index_dir=index_dir, data_dir=tmp_path_factory.mktemp("data"), ask_rate_per_minute=0)
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +79,68 @@ def fresh_index_dir(tmp_path: Path, index_dir: Path, bot: Assistant) -> Iterator
     d.mkdir()
     shutil.copytree(index_dir / "embeddings-cache", d / "embeddings-cache")
     yield d
+
+
+# --- PostgreSQL, started from the distribution's packages on loopback -------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_runner() -> tuple[list[str], str] | str:
+    """(command prefix, bin dir) to run the PostgreSQL server tools, or why they cannot run."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        return "PostgreSQL is not installed (Debian: apt-get install postgresql; `make test` installs it)"
+    bindir = str(Path(found[-1]).parent)
+    if os.geteuid() != 0:
+        return [], bindir
+    if shutil.which("runuser") is None:
+        return "running as root and `runuser` is missing: initdb refuses to run as root"
+    return ["runuser", "-u", "postgres", "--"], bindir
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throw-away PostgreSQL server on a free loopback port; its admin URL (no password: trust on loopback)."""
+    runner = _pg_runner()
+    if isinstance(runner, str):
+        pytest.skip(runner)
+    prefix, bindir = runner
+    folder = tempfile.mkdtemp(prefix="pa-pg-")
+    if prefix:
+        shutil.chown(folder, "postgres")
+    data, port = os.path.join(folder, "data"), _free_port()
+    run = lambda *args: subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)  # noqa: E731
+    run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    opts = f"-k {folder} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off"
+    run(f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(folder, "log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's server for one test."""
+    import sqlalchemy as sa
+
+    name = "t_" + os.urandom(6).hex()
+    engine = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite and on PostgreSQL (skipped, with the reason, where it cannot start)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'policy.db'}"
+    return str(request.getfixturevalue("postgres_url"))

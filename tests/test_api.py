@@ -60,9 +60,14 @@ def live_bot(bot: Assistant) -> Assistant:
 
 
 @pytest.fixture(scope="module")
-def base_url(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     settings = live_bot.settings.with_(data_dir=tmp_path_factory.mktemp("api-data"))
-    with LiveServer(create_app(bot=live_bot, settings=settings)) as url:
+    return create_app(bot=live_bot, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def base_url(live_app: FastAPI) -> Iterator[str]:
+    with LiveServer(live_app) as url:
         yield url
 
 
@@ -70,6 +75,14 @@ def base_url(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> I
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=60) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def staff_headers(live_app: FastAPI) -> dict[str, str]:
+    """A staff token: the feedback export is refused without one (tests/test_service.py checks that)."""
+    staff = live_app.state.ops.staff
+    staff.add_user("reviewer", "correct horse battery")
+    return {"Authorization": f"Bearer {staff.issue_token('reviewer')}"}
 
 
 def _ask(client: httpx.Client, question: object, history: object = None) -> httpx.Response:
@@ -243,14 +256,14 @@ def test_oversized_body_is_413(client: httpx.Client) -> None:
 # --- feedback ----------------------------------------------------------------------------------
 
 
-def _export(client: httpx.Client) -> list[dict]:
-    r = client.get("/api/feedback/export")
+def _export(client: httpx.Client, headers: dict[str, str]) -> list[dict]:
+    r = client.get("/api/feedback/export", headers=headers)
     assert r.status_code == 200
     assert "attachment" in r.headers["content-disposition"]
     return [json.loads(line) for line in r.text.splitlines() if line]
 
 
-def test_feedback_round_trip(client: httpx.Client) -> None:
+def test_feedback_round_trip(client: httpx.Client, staff_headers: dict[str, str]) -> None:
     answer = _ask(client, EXAMPLE).json()
     sent = {
         "question": EXAMPLE,
@@ -261,7 +274,7 @@ def test_feedback_round_trip(client: httpx.Client) -> None:
     }
     r = client.post("/api/feedback", json=sent)
     assert r.status_code == 201, r.text
-    found = [rec for rec in _export(client) if rec["comment"] == sent["comment"]]
+    found = [rec for rec in _export(client, staff_headers) if rec["comment"] == sent["comment"]]
     assert len(found) == 1
     rec = found[0]
     assert (rec["question"], rec["answer"], rec["citations"], rec["rating"]) == (
@@ -286,7 +299,7 @@ def test_bad_feedback_is_422(client: httpx.Client, payload: dict) -> None:
     _assert_error(client.post("/api/feedback", json=payload), 422)
 
 
-def test_concurrent_feedback_is_all_kept(client: httpx.Client) -> None:
+def test_concurrent_feedback_is_all_kept(client: httpx.Client, staff_headers: dict[str, str]) -> None:
     def post(i: int) -> int:
         payload = {"question": f"并发问题{i}", "answer": "答" * 2000, "citations": ["第25条"], "rating": "up", "comment": f"c{i}"}
         return client.post("/api/feedback", json=payload).status_code
@@ -294,7 +307,7 @@ def test_concurrent_feedback_is_all_kept(client: httpx.Client) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(post, range(20)))
     assert statuses == [201] * 20
-    questions = [r["question"] for r in _export(client)]
+    questions = [r["question"] for r in _export(client, staff_headers)]
     assert sorted(q for q in questions if q.startswith("并发问题")) == sorted(f"并发问题{i}" for i in range(20))
 
 

@@ -23,6 +23,7 @@ if not CHROMIUM.exists():
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from assistant.service import Assistant  # noqa: E402
@@ -54,8 +55,13 @@ def live_bot(bot: Assistant) -> Assistant:
 
 
 @pytest.fixture(scope="module")
-def base_url(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = create_app(bot=live_bot, settings=live_bot.settings.with_(data_dir=tmp_path_factory.mktemp("ui-data")))
+def live_app(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return create_app(bot=live_bot, settings=live_bot.settings.with_(data_dir=tmp_path_factory.mktemp("ui-data")))
+
+
+@pytest.fixture(scope="module")
+def base_url(live_app: FastAPI) -> Iterator[str]:
+    app = live_app
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -98,7 +104,7 @@ def _last_bot_message(page: Page) -> str:
     return page.locator("#pa-chatbot .pa-chat").last.inner_text()
 
 
-def test_chat_answers_example_with_citation_card(page: Page, base_url: str) -> None:
+def test_chat_answers_example_with_citation_card(page: Page, base_url: str, live_app: FastAPI) -> None:
     _ask(page, EXAMPLE)
     card = page.locator("#pa-cards .pa-card", has=page.locator(".pa-label", has_text="第25条"))
     expect(card).to_be_visible(timeout=ANSWER_TIMEOUT)
@@ -111,7 +117,10 @@ def test_chat_answers_example_with_citation_card(page: Page, base_url: str) -> N
 
     page.locator("#pa-up").click()  # 👍 reaches the feedback log
     expect(page.locator("#pa-thanks")).to_contain_text("感谢", timeout=10_000)
-    exported = httpx.get(base_url + "/api/feedback/export").text
+    staff = live_app.state.ops.staff
+    staff.add_user("reviewer", "correct horse battery")
+    token = staff.issue_token("reviewer")
+    exported = httpx.get(base_url + "/api/feedback/export", headers={"Authorization": f"Bearer {token}"}).text
     assert EXAMPLE in exported and '"rating": "up"' in exported
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ..feedback import MAX_COMMENT_CHARS, FeedbackLog
+from ..feedback import MAX_COMMENT_CHARS, FeedbackSink
 from ..present import describe
 from ..service import Assistant
 from ..types import Reply
 from .render import chat_html, chunks, citation_cards
+
+if TYPE_CHECKING:
+    from ..ops import Operations
 
 log = logging.getLogger("assistant.ui")
 
@@ -26,10 +29,12 @@ _PENDING = '<div class="pa-chat">正在查找相关条款…</div>'
 STREAM_DELAY = 0.04  # seconds between streamed sentences: fast, but visibly progressive
 
 
-def build(bot: Assistant, feedback_log: FeedbackLog, limit: int) -> None:
-    """The chat tab's components and events (call inside ``gr.Tab``)."""
+def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operations | None = None) -> None:
+    """The chat tab's components and events (call inside ``gr.Tab``); with ``ops`` every answer is logged."""
 
-    def respond(question: str, history: list[dict[str, str]], display: list[dict[str, str]]) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        question: str, history: list[dict[str, str]], display: list[dict[str, str]], request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer: echo the question, then the reply sentence by sentence, then its cards.
 
         A question the assistant will not take (empty, too long) leaves the chat as it was; the
@@ -41,7 +46,9 @@ def build(bot: Assistant, feedback_log: FeedbackLog, limit: int) -> None:
         if question.strip():
             yield pending, pending, history, "", "", gr.skip(), ""
         try:
+            t0 = time.perf_counter()
             reply: Reply = bot.ask(question, history)
+            rid = _record(ops, reply, question, history, time.perf_counter() - t0, request)
         except Exception as ex:  # noqa: BLE001 - shown as a message, never a traceback
             status, zh, _ = describe(ex, limit=limit)
             if status >= 500:
@@ -54,14 +61,15 @@ def build(bot: Assistant, feedback_log: FeedbackLog, limit: int) -> None:
             time.sleep(STREAM_DELAY)
         shown = [*pending[:-1], {"role": "assistant", "content": chat_html(reply.text)}]
         history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": reply.text}]
-        last = {"question": question, "answer": reply.text, "labels": [c.label for c in reply.citations]}
+        last = {"question": question, "answer": reply.text, "labels": [c.label for c in reply.citations], "id": rid}
         yield shown, shown, history, "", citation_cards(bot, reply.citations), last, ""
 
     def rate(rating: str, last: dict[str, Any] | None, comment: str) -> tuple[str, str]:
         if not last:
             return "请先提问，再对回答进行评价。", comment
         try:
-            feedback_log.add(last["question"], last["answer"], last["labels"], rating, comment)
+            link = {"interaction_id": last.get("id"), "source": "chat"} if ops is not None else {}
+            feedback_log.add(last["question"], last["answer"], last["labels"], rating, comment, **link)
         except ValueError:
             return f"留言请不超过{MAX_COMMENT_CHARS}字。", comment
         except Exception:  # noqa: BLE001
@@ -114,3 +122,13 @@ def build(bot: Assistant, feedback_log: FeedbackLog, limit: int) -> None:
     up.click(lambda prev, c: rate("up", prev, c), [last, comment], [thanks, comment])
     down.click(lambda prev, c: rate("down", prev, c), [last, comment], [thanks, comment])
     clear.click(lambda: ([], [], [], "", None, "", ""), None, [chatbot, history, display, cards, last, thanks, notice])
+
+
+def _record(
+    ops: Operations | None, reply: Reply, question: str, history: list[Any], seconds: float, request: gr.Request | None
+) -> str | None:
+    """Log the answer (the serving edge logs, ``Assistant.ask`` does not); its id for feedback."""
+    if ops is None:
+        return None
+    host = request.client.host if request is not None and request.client else None
+    return ops.recorder.record(reply, question, history, latency_ms=seconds * 1000, channel="chat", client=ops.client(host))
