@@ -191,6 +191,10 @@ class FeatureExtractor:
         self._lock = threading.Lock()
         self._log_total = math.log(max(2, lexicon.general_total))
 
+    @property
+    def known_text(self) -> str:
+        return self._known_text
+
     # --- the question -------------------------------------------------------------------
 
     def terms(self, question: str) -> Terms:

@@ -3,10 +3,10 @@
 Everything true of one document or one region lives in files beside the documents, loaded by
 this general code (like ``jieba.load_userdict``):
 
-- ``corpus/synonyms.toml``   ``[synonyms]`` colloquial word → official terms, for any document, and
-  ``[suffixes]`` word endings that name a kind (X店 → 个体工商户);
-- ``corpus/knowledge.toml``  ``[siblings] groups`` — terms that replace each other in a follow-up
-  and must not stand in for each other in an answer (国家级/省级/市级); ``[places] names`` — a
+- ``corpus/synonyms.toml``   ``[synonyms]`` colloquial word → official terms, for any document;
+- ``corpus/knowledge.toml``  ``[suffixes]`` word endings that name a kind (X店 → 个体工商户);
+  ``[siblings] groups`` — terms that replace each other in a follow-up, and ``distinct`` — those
+  that must not stand in for each other in an answer (国家级/省级/市级); ``[places] names`` — a
   gazetteer of places a question may name;
 - ``corpus/<doc-id>.toml``   the same tables for one document's own terms (its local board, its
   own districts), merged into the general ones when that document is in the corpus.

@@ -134,9 +134,10 @@ class HybridRetriever:
                 ranks.setdefault(key, {})[signal] = rank
                 raw.setdefault(key, {})[signal] = score
                 matched.setdefault(key, node_id)
-        for ref in self.references(query, doc_id):
-            # An explicit "第N条" is the strongest signal there is.
-            fused[ref] = fused.get(ref, 0.0) + 1.0
+        refs = self.references(query, doc_id)
+        for i, ref in enumerate(refs):
+            # An explicit "第N条" is the strongest signal there is; several keep the order they were named in.
+            fused[ref] = fused.get(ref, 0.0) + 1.0 + 0.01 * (len(refs) - i)
             ranks.setdefault(ref, {})["ref"] = 1
         keys = sorted(fused, key=lambda k: -fused[k])
         hits = []

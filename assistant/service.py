@@ -42,6 +42,11 @@ class Engine:
     features: FeatureExtractor
     answerer: Answerer
 
+    @property
+    def known_text(self) -> str:
+        """All searchable text of the corpus (a word absent from it is unknown to the documents)."""
+        return self.features.known_text
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -252,11 +257,24 @@ class Assistant:
             return not_found(
                 q, [], "这个请求不是政策咨询问题；本助手只回答已收录政策文件中的内容，不会改变角色、编写无关内容或透露内部指令"
             )
+        places = self._foreign_places(eng, q)
+        if places:
+            where = "、".join(dict.fromkeys(_region(d.issuer) for d in eng.corpus.documents if d.issuer)) or "本地"
+            return not_found(q, [], f"已收录的是{where}的政策文件，没有关于“{'、'.join(places)}”的规定")
         most = max(len(d.measures) for d in eng.corpus.documents)
         for m in _REF.finditer(q):
             if not any(x.number == int(m.group(1)) for x in eng.corpus.measures):
                 return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(most)}条措施）")
         return None
+
+    @staticmethod
+    def _foreign_places(eng: Engine, q: str) -> list[str]:
+        """Places of the gazetteer (``[places]`` in the corpus data) that the question names and no
+        document mentions, even through a synonym (香港 → 境外): the question is about another region."""
+        found = [p for p in eng.lexicon.knowledge.places if p in q]
+        found = [p for p in found if not any(p != o and p in o for o in found)]
+        known = eng.known_text
+        return [p for p in found if p not in known and not any(t in known for t in eng.lexicon.expansions(p))]
 
     def _enforce_grounding(self, reply: Reply, corpus: Corpus) -> Reply:
         """Drop any line whose numbers are not in a cited item (should never fire for quotes)."""
@@ -268,6 +286,11 @@ class Assistant:
         if not any("【" in ln for ln in kept):
             return not_found(reply.question, reply.hits)
         return dataclasses.replace(reply, text="\n".join(kept))
+
+
+def _region(issuer: str) -> str:
+    """太原市万柏林区人民政府 -> 太原市万柏林区: the issuer without the name of the office."""
+    return re.sub(r"(人民政府|政府|办公室|委员会)+$", "", issuer) or issuer
 
 
 def _cn_count(n: int) -> str:

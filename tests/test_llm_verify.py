@@ -92,7 +92,9 @@ def assert_safe(bot: Assistant, reply: Reply) -> None:
 
 
 Q_PRECISE = "新认定的高新技术企业奖励多少钱？"  # extractive: 第22条, 10万元
-Q_AGG = "我新开个体户能领多少补贴？"  # extractive: 第25条 (5000元) and other items
+# Explicit references make the extractive reply cite exactly these items (第25条: 5000元; 第3条 has a
+# passed deadline), whatever the fitted answer decision would pick for a free question.
+Q_AGG = "第25条、第3条、第27条说的个体户补贴有哪些？"
 
 
 def other_item(ext: Reply) -> tuple[str, str, list[str]]:
@@ -157,13 +159,13 @@ def test_answers_from_document_sections_are_used(bot: Assistant, question: str, 
 
 
 def test_passed_deadline_note_is_kept_for_its_item(bot: Assistant) -> None:
-    ext = bot.ask("我新开个体户能领多少补贴？")
+    ext = bot.ask(Q_AGG)
     note = next(n for n in ext.notes if n.startswith("【第3条】"))
     a = answerer(bot, scripted("2022年底前实现个体工商户开办业务全程网办【第3条】。首次创业可获最高5000元补贴【第25条】。"))
-    out = a.rewrite("我新开个体户能领多少补贴？", ext.question, ext, ext.hits, TODAY)
+    out = a.rewrite(Q_AGG, ext.question, ext, ext.hits, TODAY)
     assert out.mode == "llm" and note in out.text and note in out.notes
     b = answerer(bot, scripted("首次创业可获最高5000元补贴【第25条】。"))
-    out = b.rewrite("我新开个体户能领多少补贴？", ext.question, ext, ext.hits, TODAY)
+    out = b.rewrite(Q_AGG, ext.question, ext, ext.hits, TODAY)
     assert out.mode == "llm" and note not in out.text  # its item is not cited, so neither is its note
     assert_safe(bot, out)
 
