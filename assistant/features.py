@@ -46,7 +46,8 @@ _WANTS = {
         "procedure": "手续 流程 步骤 怎么申请 如何申请 咋申请 怎么办理 如何办理 咋办理 怎么报 如何报 程序",
         "materials": "材料 资料 需要准备 要准备 需要带 要带 带什么 提交什么 提供什么 证明",
         "fee": "收费 收不收 要钱 花钱 费用 免费 多少费 交费 缴费",
-        "docfact": "文号 发文 印发 哪个文件 什么文件 文件名 有效期 施行 生效 谁发 发布 出台 这个文件 这份文件 本文件 这个方案 这个办法",
+        "docfact": "文号 发文 印发 哪个文件 什么文件 文件名 有效期 施行 生效 谁发 哪个单位发 发布单位 出台 "
+        "(?:文件|方案|办法|政策|这个|本)[^，。？?]{0,6}(?:到期|过期|失效|有效|实施|执行|管几年|多久)",
     }.items()
 }
 # "What can a … get": a person or business asking about every benefit that applies.
@@ -418,6 +419,10 @@ class FeatureExtractor:
     def _places(self, question: str) -> list[str]:
         found = [p for p in self.lexicon.knowledge.places if p in question]
         return [p for p in found if not any(p != o and p in o for o in found)]
+
+    def sentence_similarities(self, key: str, qvec: np.ndarray | None) -> list[float]:
+        """e5 similarity of the question to each sentence of the item ``key`` ([] without a vector)."""
+        return self._sentence_sims(key, qvec)
 
     def _sentence_sims(self, key: str, qvec: np.ndarray | None) -> list[float]:
         rows = self._rows.get(key)

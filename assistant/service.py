@@ -56,6 +56,7 @@ class Reading:
     hits: list[Hit]
     terms: Terms
     X: np.ndarray
+    qvec: np.ndarray | None = None  # the question's embedding (sentence similarities for quoting)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class Assistant:
         if an.early is not None:
             return an.early
         reading, decision = self.decide(an)
-        reply = eng.answerer.answer(reading.question, an.typed, reading.hits, decision, reading.terms, self.clock())
+        reply = eng.answerer.answer(reading.question, an.typed, reading.hits, decision, reading.terms, self.clock(), qvec=reading.qvec)
         reply = self._enforce_grounding(reply, eng.corpus)
         if self.llm is not None and reply.answered:
             reply = self.llm.rewrite(an.typed, reading.question, reply, reading.hits, self.clock())
@@ -216,7 +217,7 @@ class Assistant:
         hits = self._with_facts(eng, question, self._retrieve(eng, question, **kw))
         terms = eng.features.terms(question)
         qvec = eng.retriever.query_vector(guard.strip_tags(question)) if hits else None
-        return Reading(question, hits, terms, eng.features.features(question, hits, qvec, terms))
+        return Reading(question, hits, terms, eng.features.features(question, hits, qvec, terms), qvec)
 
     @staticmethod
     def _with_facts(eng: Engine, question: str, hits: list[Hit]) -> list[Hit]:
@@ -274,7 +275,7 @@ class Assistant:
         found = [p for p in eng.lexicon.knowledge.places if p in q]
         found = [p for p in found if not any(p != o and p in o for o in found)]
         known = eng.known_text
-        return [p for p in found if p not in known and not any(t in known for t in eng.lexicon.expansions(p))]
+        return [p for p in found if p not in known and not any(t in known for t in eng.lexicon.synonyms.get(p, ()))]
 
     def _enforce_grounding(self, reply: Reply, corpus: Corpus) -> Reply:
         """Drop any line whose numbers are not in a cited item (should never fire for quotes)."""
