@@ -86,6 +86,7 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "addresses_assistant",
     "sent_z",
     "distinct_conflict",
+    "group_missing",
     "place_unknown",
     "place_not_in_item",
     "rank_logit",

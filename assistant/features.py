@@ -121,6 +121,7 @@ FEATURES: tuple[str, ...] = (
     "addresses_assistant",
     "sent_z",
     "distinct_conflict",
+    "group_missing",
     "place_unknown",
     "place_not_in_item",
 )
@@ -412,9 +413,20 @@ class FeatureExtractor:
         values = [v.group(0).replace(" ", "") for v in _VALUE.finditer(question)]
         return {
             "distinct_conflict": conflict,
+            "group_missing": self._group_missing(question, text),
             "place_not_in_item": float(any(p not in text for p in places)),
             "value_absent": float(any(v not in text for v in values)),
         }
+
+    def _group_missing(self, question: str, text: str) -> float:
+        """1 if the question names a kind of people or organisation (``[groups]`` data) that the item
+        does not name, directly or through a synonym."""
+        named = [g for g in self.lexicon.knowledge.groups if g in question]
+        named = [g for g in named if not any(g != o and g in o for o in named)]
+        for g in named:
+            if g not in text and not any(a in text for a in self.lexicon.synonyms.get(g, ())):
+                return 1.0
+        return 0.0
 
     def _places(self, question: str) -> list[str]:
         found = [p for p in self.lexicon.knowledge.places if p in question]

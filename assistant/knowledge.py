@@ -7,7 +7,8 @@ this general code (like ``jieba.load_userdict``):
 - ``corpus/knowledge.toml``  ``[suffixes]`` word endings that name a kind (X店 → 个体工商户);
   ``[siblings] groups`` — terms that replace each other in a follow-up, and ``distinct`` — those
   that must not stand in for each other in an answer (国家级/省级/市级); ``[places] names`` — a
-  gazetteer of places a question may name;
+  gazetteer of places a question may name; ``[groups] names`` — kinds of people and organisations
+  a policy may address (a question about veterans is not answered by an item for founders);
 - ``corpus/<doc-id>.toml``   the same tables for one document's own terms (its local board, its
   own districts), merged into the general ones when that document is in the corpus.
 
@@ -36,6 +37,7 @@ class Knowledge:
     siblings: tuple[tuple[str, ...], ...] = ()
     distinct: tuple[tuple[str, ...], ...] = ()  # sibling terms that never stand for each other in an answer
     places: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # kinds of people and organisations a policy may address (退役军人, 个体工商户 …)
     suffixes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 店 -> 个体工商户: any X店 is a business
     files: tuple[Path, ...] = ()  # the files read, for the index's staleness check
 
@@ -74,10 +76,10 @@ def _siblings(data: dict[str, Any], path: Path, key: str) -> list[tuple[str, ...
     return [tuple(g) for g in groups if len(g) >= 2]
 
 
-def _places(data: dict[str, Any], path: Path) -> list[str]:
-    names = data.get("places", {}).get("names", [])
+def _names(data: dict[str, Any], path: Path, table: str) -> list[str]:
+    names = data.get(table, {}).get("names", [])
     if not isinstance(names, list) or not all(isinstance(x, str) and x for x in names):
-        raise CorpusError("[places] names must be a list of strings", source=str(path))
+        raise CorpusError(f"[{table}] names must be a list of strings", source=str(path))
     return names
 
 
@@ -102,6 +104,7 @@ def load_knowledge(directory: Path, doc_ids: Iterable[str] = ()) -> Knowledge:
     groups: list[tuple[str, ...]] = []
     distinct: list[tuple[str, ...]] = []
     places: list[str] = []
+    groups_of_people: list[str] = []
     for path in paths:
         data = _read(path)
         for key, official in _synonyms(data, path).items():
@@ -110,6 +113,7 @@ def load_knowledge(directory: Path, doc_ids: Iterable[str] = ()) -> Knowledge:
             suffixes[key] = tuple(dict.fromkeys(suffixes.get(key, ()) + official))
         groups += _siblings(data, path, "groups")
         distinct += _siblings(data, path, "distinct")
-        places += [p for p in _places(data, path) if p not in places]
+        places += [p for p in _names(data, path, "places") if p not in places]
+        groups_of_people += [g for g in _names(data, path, "groups") if g not in groups_of_people]
     files = tuple(p for p in paths if p.exists())
-    return Knowledge(synonyms, _merge_groups(groups), _merge_groups(distinct), tuple(places), suffixes, files)
+    return Knowledge(synonyms, _merge_groups(groups), _merge_groups(distinct), tuple(places), tuple(groups_of_people), suffixes, files)

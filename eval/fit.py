@@ -39,6 +39,7 @@ FAR_KINDS = ("unanswerable", "injection")  # clearly off-topic: related suggesti
 # The stated precision target: answered replies on dev cite a right item at least this often. Higher
 # refuses more answerable questions; measured on dev, 0.83 keeps wrong refusals near 5% (see dev_curve).
 PRECISION = 0.83
+RELATED_OFF_TOPIC = 0.25  # share of clearly off-topic dev questions that may be shown related items
 CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # regularisation strengths tried by cross-validation
 FOLDS = 5
 
@@ -214,11 +215,11 @@ def answer_threshold(model: DecisionModel, rows: list[Rows], precision: float) -
 
 
 def related_threshold(model: DecisionModel, rows: list[Rows], t_answer: float) -> float:
-    """Lowest threshold below ``t_answer`` at which at most 10% of clearly off-topic dev questions
-    (kinds unanswerable/injection) would be shown related items."""
+    """Lowest threshold below ``t_answer`` at which at most a quarter of the clearly off-topic dev
+    questions (kinds unanswerable/injection) would be shown related items (or answered)."""
     far = [_best(model, r.X)[1] for r in rows if r.q.kind in FAR_KINDS]
     for t in np.arange(0.02, t_answer, 0.01):
-        if sum(p >= t for p in far) <= 0.10 * max(1, len(far)):
+        if sum(p >= t for p in far) <= RELATED_OFF_TOPIC * max(1, len(far)):
             return float(round(t, 4))
     return t_answer
 
