@@ -14,6 +14,7 @@ No LLM is involved. For each question the answerer
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections.abc import Sequence
@@ -21,17 +22,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compose import Asked, benefit_kind, grouped_lines, lead_clause, lead_line
 from .decide import Decision
-from .features import FeatureExtractor, Terms, is_aggregate
+from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
 from .textutil import sentences
 from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
 MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
+EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead only when it says this many characters more
+AGGREGATE_LINE_CHARS = 120  # an aggregate answer's line quotes the sentence up to this length, else its key clause
 SIM_WEIGHT = 2.0  # e5 similarity (z-score within the item) against word matches; chosen on train/dev fact accuracy
 _MONEY_S = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%")
 _DATE_S = re.compile(r"\d{4}年|\d{1,2}月底")
+_DURATION_S = re.compile(r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月)|当场|即时|当天")
 SERVICE_NUMBERS = frozenset({"12345"})  # the citizen hotline may be suggested without a citation
 
 _AMOUNT_Q = re.compile(r"多少|几万|几千|金额|额度|限额|钱|补贴|奖励|补助|资金|奖补|比例|税率|百分之|%|减免|减按|扣减|贴息|给啥|给什么")
@@ -44,6 +49,28 @@ _TAG = re.compile(r"【[^【】]{1,40}】")
 
 
 @dataclass(frozen=True)
+class _Part:
+    """One cited item as it appears in a reply."""
+
+    item: Item
+    tag: str  # 【第25条】
+    quote: str  # the evidence sentence(s)
+    lead: str  # the clause that answers, "" when none does
+    asked: Asked
+
+
+def _asked(question: str, intent: Intent) -> Asked:
+    kinds = wants(question)
+    return Asked(
+        amount="money" in kinds,
+        percent="percent" in kinds,
+        date="date" in kinds,
+        duration="duration" in kinds,
+        department=intent.department,
+    )
+
+
+@dataclass(frozen=True)
 class Intent:
     """What kind of answer the question wants."""
 
@@ -51,6 +78,7 @@ class Intent:
     deadline: bool
     department: bool
     aggregate: bool
+    duration: bool = False
 
 
 def detect_intent(question: str) -> Intent:
@@ -59,6 +87,7 @@ def detect_intent(question: str) -> Intent:
         deadline=bool(_DEADLINE_Q.search(question)),
         department=bool(_DEPT_Q.search(question)),
         aggregate=is_aggregate(question),
+        duration="duration" in wants(question),
     )
 
 
@@ -95,69 +124,81 @@ class Answerer:
     ) -> list[str]:
         """The sentences of ``item`` that best answer ``question``, in document order.
 
-        A term counts more the fewer sentences of the item contain it (a word in
-        every sentence tells them apart no better than none), so "预付款" picks the
-        预付款 sentence of a long procurement measure. ``sims`` (e5 similarity of the
-        question to each sentence) add what the words miss: "公司…国内主板上市…奖多少" is
-        the 300万元 sentence, although 公司 occurs only in another one. Short items are quoted whole.
+        Scores come from :meth:`sentence_scores`; the best sentence is taken, then the one that covers
+        most of the question's words still uncovered, while the quote stays short. Short items are
+        quoted whole.
         """
         sents = sentences(item.text)
-        if not sents:
-            return []
-        if len(item.text) <= SHORT_ITEM_CHARS:
+        if not sents or len(item.text) <= SHORT_ITEM_CHARS:
             return sents
-        z = _zscores(sims) if len(sims) == len(sents) else [0.0] * len(sents)
-        own = set(self.lexicon.key_terms(question)) | set(focus)
-        terms = list(dict.fromkeys(t for t in [*terms, *focus] if t))
-        df = {t: sum(t in s for s in sents) for t in terms}
-        # This turn's own words count double; official expansions of them count half, so 退税 prefers
-        # the sentence that says 退税 over one that only says 留抵退税.
-        weight = {t: (2.0 if t in focus else 1.0) * (1.0 if t in own else 0.5) for t in terms}
-        scored = []
-        for i, s in enumerate(sents):
-            score = sum(weight[t] * len(t) / df[t] for t in terms if df[t] and t in s)
-            score += 0.5 * sum(
-                len(p) / max(1, sum(p in x for x in sents)) for t in terms if t not in s for p in self.lexicon.parts(t) if p in s
-            )
-            if intent.amount and _MONEY_S.search(s):
-                score += 1.5
-            if intent.deadline and _DATE_S.search(s):
-                score += 2.0
-            if i == 0:
-                score += 0.3  # the heading sentence names the measure or requirement
-            score += SIM_WEIGHT * z[i]
-            scored.append((score, i, s))
-        ranked = sorted(scored, key=lambda x: (-x[0], x[1]))
-        best = ranked[0]
-        chosen = [best]
-        covered = {t for t in terms if t in best[2]}
+        weights, own = self._term_weights(question, terms, focus)
+        scores = self.sentence_scores(sents, intent, weights, sims)
+        ranked = sorted(zip(scores, range(len(sents)), sents, strict=True), key=lambda x: (-x[0], x[1]))
+        chosen = [ranked[0]]
+        covered = {t for t in weights if t in ranked[0][2]}
         while len(chosen) < limit:
-            # Add the sentence that covers most of the question's words still uncovered (or, after a
-            # bare heading, the next best sentence), while the quote stays short.
             room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
             heading_only = len(chosen) == 1 and chosen[0][1] == 0  # a bare heading answers nothing
             options = []
             for cand in ranked:
                 if cand in chosen or len(cand[2]) > room or cand[0] <= 0.3:
                     continue
-                gain = sum(weight[t] * len(t) for t in terms if t in cand[2] and t not in covered and t in own)
+                gain = sum(weights[t] * len(t) for t in weights if t in cand[2] and t not in covered and t in own)
                 if gain > 0 or heading_only:
                     options.append((gain, cand[0], cand))
             if not options:
                 break
             pick = max(options, key=lambda o: (o[0], o[1]))[2]
             chosen.append(pick)
-            covered |= {t for t in terms if t in pick[2]}
+            covered |= {t for t in weights if t in pick[2]}
         if intent.amount:
-            # Parallel amounts (国家级…50万元 / 省级…30万元) answer together when the question names no level.
-            for cand in ranked:
-                room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
-                if cand in chosen or len(cand[2]) > min(room, 80) or not _MONEY_S.search(cand[2]):
-                    continue
-                twin = any(_MONEY_S.search(c[2]) and {t for t in own if t in c[2]} == {t for t in own if t in cand[2]} for c in chosen)
-                if twin and {t for t in own if t in cand[2]}:
-                    chosen.append(cand)
+            chosen += self._parallel_amounts(ranked, chosen, own)
         return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
+
+    def _term_weights(self, question: str, terms: Sequence[str], focus: Sequence[str]) -> tuple[dict[str, float], set[str]]:
+        """This turn's own words count double; official expansions of them count half, so 退税 prefers
+        the sentence that says 退税 over one that only says 留抵退税."""
+        own = set(self.lexicon.key_terms(question)) | set(focus)
+        ordered = list(dict.fromkeys(t for t in [*terms, *focus] if t))
+        return {t: (2.0 if t in focus else 1.0) * (1.0 if t in own else 0.5) for t in ordered}, own
+
+    def sentence_scores(self, sents: Sequence[str], intent: Intent, weights: dict[str, float], sims: Sequence[float]) -> list[float]:
+        """How well each sentence answers.
+
+        A term counts more the fewer sentences of the item contain it (a word in every sentence
+        tells them apart no better than none), so "预付款" picks the 预付款 sentence of a long
+        procurement measure. ``sims`` (e5 similarity of the question to each sentence) add what the
+        words miss: "公司…国内主板上市…奖多少" is the 300万元 sentence, although 公司 occurs only in
+        another one.
+        """
+        z = _zscores(sims) if len(sims) == len(sents) else [0.0] * len(sents)
+        df = {t: sum(t in s for s in sents) for t in weights}
+        out = []
+        for i, s in enumerate(sents):
+            score = sum(weights[t] * len(t) / df[t] for t in weights if df[t] and t in s)
+            score += 0.5 * sum(
+                len(p) / max(1, sum(p in x for x in sents)) for t in weights if t not in s for p in self.lexicon.parts(t) if p in s
+            )
+            score += 1.5 * bool(intent.amount and _MONEY_S.search(s)) + 2.0 * bool(intent.deadline and _DATE_S.search(s))
+            score += 2.0 * bool(intent.duration and _DURATION_S.search(s))
+            score += 0.3 * (i == 0)  # the heading sentence names the measure or requirement
+            out.append(score + SIM_WEIGHT * z[i])
+        return out
+
+    @staticmethod
+    def _parallel_amounts(
+        ranked: list[tuple[float, int, str]], chosen: list[tuple[float, int, str]], own: set[str]
+    ) -> list[tuple[float, int, str]]:
+        """Parallel amounts (国家级…50万元 / 省级…30万元) answer together when the question names no level."""
+        extra: list[tuple[float, int, str]] = []
+        for cand in ranked:
+            room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen + extra)
+            if cand in chosen or cand in extra or len(cand[2]) > min(room, 80) or not _MONEY_S.search(cand[2]):
+                continue
+            twin = any(_MONEY_S.search(c[2]) and {t for t in own if t in c[2]} == {t for t in own if t in cand[2]} for c in chosen)
+            if twin and {t for t in own if t in cand[2]}:
+                extra.append(cand)
+        return extra
 
     def deadline_note(self, item: Item, today: _dt.date) -> str:
         if not isinstance(item, Measure):
@@ -218,34 +259,86 @@ class Answerer:
             return Reply(text, True, [self.citation(facts, text)], list(hits), question=question, confidence=decision.confidence)
         intent = detect_intent(focus + " " + question)
         focus_terms = self.features.terms(focus).alternatives() if focus != question else terms.alternatives()
-        items = [s.hit.item for s in decision.cite]
-        lines, cites, notes = [], [], []
-        for item in items:
-            sims = self.features.sentence_similarities(item.key, qvec)
-            limit = 1 if len(items) > 2 else 2
-            quote = "".join(self.best_sentences(item, question, intent, terms.alternatives(), limit, focus_terms, sims=sims))
-            tag = f"【{self.label(item)}】"
-            depts = "、".join(item.departments)
-            if len(items) == 1:
-                lines.append(f"{quote}{tag}")
-                if depts:
-                    lines.append(f"办理部门：{depts}")
-            else:
-                head = f"{item.title}：" if isinstance(item, Measure) and not quote.startswith(item.title) else ""
-                # Circled numerals, not digits: list numbers must not look like claims to the grounding check.
-                lines.append(f"{'①②③④⑤⑥⑦⑧⑨⑩'[len(lines)]} {head}{quote}{tag}" + (f"（办理部门：{depts}）" if depts else ""))
-            note = self.deadline_note(item, today)
-            if note and (intent.deadline or any(d.clause and d.clause in quote for d in getattr(item, "deadlines", ()))):
-                notes.append(note if len(items) == 1 else f"{tag}{note}")
-            cites.append(self.citation(item, quote))
-        for doc_id in dict.fromkeys(it.doc_id for it in items):
+        items = [sc.hit.item for sc in decision.cite]
+        parts = [
+            self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, limit=1 if len(items) > 2 else 2) for item in items
+        ]
+        if len(items) == 1:
+            lines = self._single(parts[0])
+        elif intent.aggregate:
+            lines = self._aggregate(parts)
+        else:
+            lines = self._several(parts)
+        notes = self._notes(parts, intent, today)
+        text = "\n".join(lines + notes)
+        cites = [self.citation(p.item, p.quote) for p in parts]
+        return Reply(text, True, cites, list(hits), notes=notes, question=question, confidence=decision.confidence)
+
+    def _part(
+        self, item: Item, question: str, intent: Intent, terms: list[str], focus: list[str], qvec: np.ndarray | None, *, limit: int
+    ) -> _Part:
+        """One cited item's quote and lead clause."""
+        sims = self.features.sentence_similarities(item.key, qvec)
+        quote = "".join(self.best_sentences(item, question, intent, terms, limit, focus, sims=sims))
+        sents = sentences(item.text)
+        weights, _ = self._term_weights(question, terms, focus)
+        scores = self.sentence_scores(sents, intent, weights, sims)
+        asked = _asked(question, intent)
+        if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
+            lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False)
+        else:
+            lead = lead_clause(sents, scores, asked, list(weights))
+        return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
+
+    def _single(self, p: _Part) -> list[str]:
+        """Lead, then the evidence when it adds to the lead, then where to go."""
+        lines = []
+        lead = lead_line(p.lead, p.tag, p.item.departments, p.asked)
+        if lead:
+            lines.append(lead)
+        if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA:
+            lines.append(f"原文：{p.quote}{p.tag}" if lead else f"{p.quote}{p.tag}")
+        depts = "、".join(p.item.departments)
+        if depts and not (p.asked.department and lead):
+            lines.append(f"办理部门：{depts}")
+        return lines
+
+    def _several(self, parts: list[_Part]) -> list[str]:
+        """A precise question answered by two items: the first one's lead, then both quotes."""
+        lines = [ln for ln in [lead_line(parts[0].lead, parts[0].tag, parts[0].item.departments, parts[0].asked)] if ln]
+        lines.append("相关规定：")
+        for i, p in enumerate(parts):
+            head = f"{p.item.title}：" if isinstance(p.item, Measure) and not p.quote.startswith(p.item.title) else ""
+            depts = "、".join(p.item.departments)
+            # Circled numerals, not digits: list numbers must not look like claims to the grounding check.
+            lines.append(f"{'①②③④⑤⑥⑦⑧⑨⑩'[i]} {head}{p.quote}{p.tag}" + (f"（办理部门：{depts}）" if depts else ""))
+        return lines
+
+    def _aggregate(self, parts: list[_Part]) -> list[str]:
+        """ "What can I get as a …": one line per item — title, its key clause, tag — grouped by kind of benefit."""
+        knowledge = self.lexicon.knowledge
+        entries = []
+        for p in parts:
+            # The quoted sentence when it is short enough for one line, else its key clause.
+            key = p.quote.rstrip("。；") if len(p.quote) <= AGGREGATE_LINE_CHARS or not p.lead else p.lead
+            title = p.item.title if isinstance(p.item, Measure) else p.item.heading
+            line = f"{title}：{key}{p.tag}" if key and not key.startswith(title) else f"{key or title}{p.tag}"
+            entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
+        who = "；".join(f"{p.tag}{'、'.join(p.item.departments)}" for p in parts if p.item.departments)
+        return ["与您相关的规定有以下几类：", *grouped_lines(entries, knowledge.benefit_order), *([f"办理部门：{who}"] if who else [])]
+
+    def _notes(self, parts: list[_Part], intent: Intent, today: _dt.date) -> list[str]:
+        """Passed deadlines of what was quoted (or asked about), and an expired document."""
+        notes = []
+        for p in parts:
+            note = self.deadline_note(p.item, today)
+            if note and (intent.deadline or any(d.clause and d.clause in p.quote + p.lead for d in getattr(p.item, "deadlines", ()))):
+                notes.append(note if len(parts) == 1 else f"{p.tag}{note}")
+        for doc_id in dict.fromkeys(p.item.doc_id for p in parts):
             dn = self.document_note(self.corpus.document(doc_id), today)
             if dn:
                 notes.append(dn)
-        if len(items) > 1:
-            lines.insert(0, "与您的问题相关的规定有：")
-        text = "\n".join(lines + notes)
-        return Reply(text, True, cites, list(hits), notes=notes, question=question, confidence=decision.confidence)
+        return notes
 
     def related_reply(self, question: str, hits: Sequence[Hit], decision: Decision) -> Reply:
         """ "未找到直接规定" with up to three items that may be related: suggestions, not citations."""

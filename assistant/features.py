@@ -157,6 +157,11 @@ def _phrases(question: str, terms: Sequence[str]) -> tuple[tuple[str, str], ...]
     return tuple(out)
 
 
+def wants(question: str) -> set[str]:
+    """The kinds of answer the question's words ask for: money, percent, count, duration, date, …"""
+    return {kind for kind, pattern in _WANTS.items() if pattern.search(question)}
+
+
 def wants_document_facts(question: str) -> bool:
     """A question about the document itself: its number, issuer, dates or validity."""
     return bool(_WANTS["docfact"].search(question))

@@ -9,6 +9,7 @@ this general code (like ``jieba.load_userdict``):
   that must not stand in for each other in an answer (国家级/省级/市级); ``[places] names`` — a
   gazetteer of places a question may name; ``[groups] names`` — kinds of people and organisations
   a policy may address (a question about veterans is not answered by an item for founders);
+  ``[benefits]`` kinds of benefit by which aggregate answers group their items;
 - ``corpus/<doc-id>.toml``   the same tables for one document's own terms (its local board, its
   own districts), merged into the general ones when that document is in the corpus.
 
@@ -39,7 +40,9 @@ class Knowledge:
     places: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # kinds of people and organisations a policy may address (退役军人, 个体工商户 …)
     suffixes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 店 -> 个体工商户: any X店 is a business
-    files: tuple[Path, ...] = ()  # the files read, for the index's staleness check
+    benefits: tuple[tuple[str, tuple[str, ...]], ...] = ()  # kind of benefit -> its words, in checking order
+    benefit_order: tuple[str, ...] = ()  # how aggregate answers order the kinds
+    files: tuple[Path, ...] = ()  # the files read
 
     def sibling_group(self, term: str) -> tuple[str, ...]:
         """The sibling group ``term`` belongs to, or ()."""
@@ -83,6 +86,15 @@ def _names(data: dict[str, Any], path: Path, table: str) -> list[str]:
     return names
 
 
+def _benefits(data: dict[str, Any], path: Path) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    table = data.get("benefits", {})
+    words = _synonyms({"words": table.get("words", {})}, path, "words")
+    order = table.get("order", [])
+    if not isinstance(order, list) or not all(isinstance(x, str) for x in order):
+        raise CorpusError("[benefits] order must be a list of kind names", source=str(path))
+    return tuple(words.items()), tuple(order)
+
+
 def _merge_groups(groups: Iterable[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
     """Groups sharing a term become one (a document may add its local board to the general board group)."""
     merged: list[list[str]] = []
@@ -116,4 +128,7 @@ def load_knowledge(directory: Path, doc_ids: Iterable[str] = ()) -> Knowledge:
         places += [p for p in _names(data, path, "places") if p not in places]
         groups_of_people += [g for g in _names(data, path, "groups") if g not in groups_of_people]
     files = tuple(p for p in paths if p.exists())
-    return Knowledge(synonyms, _merge_groups(groups), _merge_groups(distinct), tuple(places), tuple(groups_of_people), suffixes, files)
+    benefits, order = _benefits(_read(directory / KNOWLEDGE_FILE), directory / KNOWLEDGE_FILE)
+    return Knowledge(
+        synonyms, _merge_groups(groups), _merge_groups(distinct), tuple(places), tuple(groups_of_people), suffixes, benefits, order, files
+    )

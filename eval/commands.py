@@ -91,6 +91,16 @@ def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
         f"latency p50 {m['latency_p50_ms']:.1f} ms  p95 {m['latency_p95_ms']:.1f} ms"
     )
     print("  by kind: " + "  ".join(f"{k} {v:.2f}" for k, v in m["accuracy_by_kind"].items()))
+    print(
+        f"  lead accuracy {m['lead_accuracy']:.3f}  reply length p50 {m['length_p50']:.0f} p90 {m['length_p90']:.0f}  "
+        f"single-item p50 {m['single_length_p50']:.0f} p90 {m['single_length_p90']:.0f}"
+    )
+    print(
+        "  form by kind: "
+        + "  ".join(
+            f"{k} lead {v['lead_accuracy']:.2f} len {v['length_p50']:.0f}/{v['length_p90']:.0f}" for k, v in m["form_by_kind"].items()
+        )
+    )
     if mode == "llm":
         print(f"  modes {m['modes']}  fallback rate {m['fallback_rate']:.3f}")
 
@@ -133,6 +143,9 @@ SPLIT_COLUMNS = (
     ("cit. P", "citation_precision", ".3f"),
     ("cit. R", "citation_recall", ".3f"),
     ("grounding", "grounding_violations", "d"),
+    ("lead accuracy", "lead_accuracy", ".3f"),
+    ("single len p50", "single_length_p50", ".0f"),
+    ("single len p90", "single_length_p90", ".0f"),
     ("p95 ms", "latency_p95_ms", ".0f"),
 )
 

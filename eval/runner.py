@@ -118,6 +118,11 @@ class AnswerRecord:
     latency_ms: float
     error: str = ""
     mode: str = ""  # extractive | llm | llm-fallback
+    lead_ok: bool | None = None  # the first line holds every fact (answered, answerable, with facts)
+
+    @property
+    def length(self) -> int:
+        return len(self.text)
 
     @property
     def cite1(self) -> bool | None:
@@ -156,6 +161,8 @@ def ask_question(bot: Assistant, q: Question) -> AnswerRecord:
     text = _norm(reply.text)
     missing = [list(g) for g in q.facts if not any(_norm(a) in text for a in g)]
     facts_ok = None if not q.answerable else (not missing)
+    first = _norm(reply.text.split("\n", 1)[0])
+    lead_ok = all(any(_norm(a) in first for a in g) for g in q.facts) if q.answerable and q.facts and reply.answered else None
     return AnswerRecord(
         q.id,
         q.kind,
@@ -171,6 +178,7 @@ def ask_question(bot: Assistant, q: Question) -> AnswerRecord:
         grounding_violations(reply, bot.corpus) + ([] if reply.answered or not reply.citations else ["citations on a refusal"]),
         latency,
         mode=reply.mode,
+        lead_ok=lead_ok,
     )
 
 
@@ -214,7 +222,32 @@ def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, Any]:
         "latency_p95_ms": round(percentile(lat, 95), 2),
         "accuracy_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},
         "modes": dict(sorted(modes.items())),
+        **_form_metrics(records),
         "fallback_rate": round(modes.get("llm-fallback", 0) / (modes.get("llm", 0) + modes.get("llm-fallback", 0) or 1), 4),
+    }
+
+
+def _form_metrics(records: Sequence[AnswerRecord]) -> dict[str, Any]:
+    """Lead accuracy (the first line holds every fact) and reply length, overall and per kind."""
+    answered = [r for r in records if r.answered and r.answerable]
+    leads = [r for r in answered if r.lead_ok is not None]
+    by_kind: dict[str, dict[str, float]] = {}
+    for kind in sorted({r.kind for r in answered}):
+        rs = [r for r in answered if r.kind == kind]
+        ls = [r for r in rs if r.lead_ok is not None]
+        by_kind[kind] = {
+            "lead_accuracy": round(sum(bool(r.lead_ok) for r in ls) / len(ls), 4) if ls else float("nan"),
+            "length_p50": percentile([r.length for r in rs], 50),
+            "length_p90": percentile([r.length for r in rs], 90),
+        }
+    single = [r for r in answered if len(r.cited) == 1]
+    return {
+        "lead_accuracy": round(sum(bool(r.lead_ok) for r in leads) / (len(leads) or 1), 4),
+        "length_p50": percentile([r.length for r in answered], 50),
+        "length_p90": percentile([r.length for r in answered], 90),
+        "single_length_p50": percentile([r.length for r in single], 50),
+        "single_length_p90": percentile([r.length for r in single], 90),
+        "form_by_kind": by_kind,
     }
 
 

@@ -1,0 +1,111 @@
+"""The form of an answer: the answer first, then the evidence, then what to do.
+
+- **Lead line.** One short sentence that answers what was asked, taken verbatim from the cited
+  item: the clause that best matches the question and holds the kind of answer asked for (an
+  amount, a percentage, a date), plus the departments when the question asks where to go. Being
+  a clause of the item, it is grounded by construction; when no clause holds what was asked, the
+  lead is left out rather than guessed.
+- **Evidence.** The quoted sentence(s) with the item tag, when they add to the lead.
+- **Next step.** The department(s) to go to, and the deadline / validity notes.
+- **Aggregate answers** ("作为个体户我能享受哪些政策？") list one line per item — title, the key
+  clause, tag — grouped by kind of benefit (the ``[benefits]`` table of the corpus data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .types import Item, Measure
+
+_CLAUSE = re.compile(r"[^，；。：！？]+[，；。：！？]?")
+_MONEY = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?万(?=[，。；]|奖励|补贴)")
+_PERCENT = re.compile(r"\d+(?:\.\d+)?%|个百分点|减半")
+_DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日")
+_DURATION = re.compile(r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月|年内)|当场|即时|当天|立等可取")
+LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
+OTHER = "其他"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What kind of answer the question wants (from its question words)."""
+
+    amount: bool = False
+    percent: bool = False
+    date: bool = False
+    duration: bool = False
+    department: bool = False
+
+    @property
+    def kind(self) -> bool:
+        """Whether a particular kind of answer (not just a topic) was asked for."""
+        return self.amount or self.percent or self.date or self.duration
+
+
+def clauses(sentence: str) -> list[str]:
+    """ "甲，乙；丙。" -> ["甲，", "乙；", "丙。"]"""
+    return [c for c in _CLAUSE.findall(sentence) if c.strip("，；。：！？ ")]
+
+
+def lead_clause(sentences: Sequence[str], scores: Sequence[float], asked: Asked, terms: Sequence[str], *, require: bool = True) -> str:
+    """The best short span of the item that answers: a whole sentence, or up to three neighbouring
+    clauses of one, at most ``LEAD_MAX_CHARS`` long, holding the asked-for kind of answer when one
+    was asked and as many of the question's terms as possible (its sentence's score breaks ties).
+    "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
+    best: tuple[float, str] = (float("-inf"), "")
+    for sentence, score in zip(sentences, scores, strict=True):
+        for text in _spans(sentence):
+            if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
+                continue
+            s = score + sum(len(t) for t in terms if t in text) + 3 * _kind_match(text, asked) - 0.01 * len(text)
+            if s > best[0]:
+                best = (s, text)
+    lead = best[1].rstrip("，；：。！？")
+    return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
+
+
+def _spans(sentence: str) -> list[str]:
+    """The sentence itself and every run of one to three of its clauses."""
+    parts = clauses(sentence)
+    out = [sentence]
+    for i in range(len(parts)):
+        for j in range(i + 1, min(i + 3, len(parts)) + 1):
+            span = "".join(parts[i:j])
+            if span != sentence and len(span.strip("，；。：！？ ")) >= 4:
+                out.append(span)
+    return out
+
+
+def _kind_match(text: str, asked: Asked) -> int:
+    return (
+        bool(asked.amount and _MONEY.search(text))
+        + bool(asked.percent and _PERCENT.search(text))
+        + bool(asked.date and _DATE.search(text))
+        + bool(asked.duration and _DURATION.search(text))
+    )
+
+
+def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:
+    """ "{lead}【第N条】。" and, for a where-to-go question, who handles it."""
+    who = "、".join(d for d in departments if not d.startswith("各"))
+    if asked.department and who:
+        return f"{lead}，由{who}负责{tag}。" if lead else f"由{who}负责办理{tag}。"
+    return f"{lead}{tag}。" if lead else ""
+
+
+def benefit_kind(item: Item, lead: str, kinds: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The first kind (in the data's checking order) whose words the item's title or lead has."""
+    text = (item.title if isinstance(item, Measure) else item.heading) + lead
+    return next((name for name, words in kinds if any(w in text for w in words)), OTHER)
+
+
+def grouped_lines(entries: Sequence[tuple[str, str]], order: Sequence[str]) -> list[str]:
+    """Entries (kind, line) under one heading per kind, kinds in ``order`` then the rest."""
+    kinds = list(dict.fromkeys([k for k in order if any(e[0] == k for e in entries)] + [e[0] for e in entries]))
+    out: list[str] = []
+    for kind in kinds:
+        out.append(f"{kind}：")
+        out += [f"· {line}" for k, line in entries if k == kind]
+    return out
