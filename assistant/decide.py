@@ -54,6 +54,7 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "miss_noun_spec",
     "miss_verb_idf",
     "abbrev_share",
+    "last_term_presence",
     "unknown_share",
     "unknown_spec_max",
     "n_terms",

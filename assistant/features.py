@@ -109,6 +109,7 @@ FEATURES: tuple[str, ...] = (
     "wants_duration",
     "duration_missing",
     "phrase_cov",
+    "last_term_presence",
     "wants_date",
     "date_missing",
     "wants_procedure",
@@ -138,6 +139,7 @@ class Terms:
     known: dict[str, float]  # presence anywhere in the corpus: 1, 0.5 (a part), 0
     nouns: frozenset[str] = frozenset()  # terms tagged as nouns (who / what): the concepts an item must name
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring terms that form a phrase in the question
+    last: str = ""  # the term nearest the end: usually what is asked about (…有补贴吗, …收费不)
 
     def alternatives(self) -> list[str]:
         """The terms and all their official alternatives, for sentence selection."""
@@ -230,7 +232,8 @@ class FeatureExtractor:
         idf = {t: self._idf(t, groups.get(t, ())) for t in terms}
         spec = {t: self._specificity(t) for t in terms}
         known = {t: self.presence(t, self._known_text, groups) for t in terms}
-        return Terms(tuple(terms), groups, idf, spec, known, frozenset(nouns), _phrases(question, terms))
+        last = max((t for t in terms if t in question), key=question.rfind, default="")
+        return Terms(tuple(terms), groups, idf, spec, known, frozenset(nouns), _phrases(question, terms), last)
 
     def presence(self, term: str, text: str, groups: dict[str, tuple[str, ...]]) -> float:
         """1 if ``term`` (or an official equivalent) is in ``text``; 0.75 if it abbreviates a phrase
@@ -343,6 +346,7 @@ class FeatureExtractor:
             "cov_exact": sum(terms.idf[t] * (pres[t] == 1) for t in terms.terms) / idf_sum,
             "sent_cov": self._sentence_coverage(item, terms, idf_sum),
             "phrase_cov": self._phrase_coverage(text, terms),
+            "last_term_presence": pres[terms.last] if terms.last in pres else 1.0,
             "miss_idf_max": max((terms.idf[t] * (1 - pres[t]) for t in miss), default=0.0),
             "miss_spec_max": max((terms.spec[t] * (1 - pres[t]) for t in miss), default=0.0),
             "miss_both_max": max((terms.idf[t] * terms.spec[t] * (1 - pres[t]) for t in miss), default=0.0),
