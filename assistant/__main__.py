@@ -20,11 +20,13 @@ from .types import Measure
 
 def _measure_lines(m: Measure) -> list[str]:
     lines = [
-        f"第{m.number}条 {m.title}",
+        f"{m.label} {m.title}",
         f"  文件: {m.doc_id}",
-        f"  类别: （{'一二三四五六七八九十'[m.category_no - 1]}）{m.category}",
+        f"  类别: {m.path[-1] if m.path else m.category}",
         f"  责任单位: {'、'.join(m.departments)}",
     ]
+    if m.lead_departments:
+        lines.append(f"  牵头单位: {'、'.join(m.lead_departments)}；配合单位: {'、'.join(m.co_departments) or '无'}")
     if m.amounts:
         lines.append("  金额: " + "；".join(f"{a.text}" + (f"（{a.purpose}）" if a.purpose else "") for a in m.amounts))
     if m.percents:

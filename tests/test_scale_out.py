@@ -116,4 +116,3 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path, embedder: Em
     s = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=_free_port())
     with pytest.raises(IndexBuildError, match="Chroma server"):
         Assistant(s, embedder=embedder)
-
