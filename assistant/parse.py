@@ -15,11 +15,13 @@ naming the line.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import CorpusError
-from .ingest import SUPPORTED, extract
+from .ingest import SUPPORTED, Block, Extracted, extract_bytes, format_of
 from .ingest.text import extract as _extract_text
 from .structure import Correction, build_document, load_corrections
 from .structure.clean import normalise
@@ -52,9 +54,55 @@ def parse_document(text: str, doc_id: str, *, source: str = "", corrections: Seq
     return build_document(extracted, doc_id, source=source or doc_id, corrections=corrections)
 
 
-def parse_file(path: Path, *, corrections: Sequence[Correction] = (), doc_id: str | None = None) -> Document:
-    """Parse one file of any supported format; its stem is the document id unless ``doc_id`` is given."""
-    return build_document(extract(path), doc_id or path.stem, source=str(path), corrections=corrections)
+def parse_file(
+    path: Path, *, corrections: Sequence[Correction] = (), doc_id: str | None = None, name: str | None = None, cache_dir: Path | None = None
+) -> Document:
+    """Parse one file of any supported format.
+
+    Its stem is the document id unless ``doc_id`` is given; ``name`` (default: the file's own name)
+    decides the format, for uploads stored under another name. With ``cache_dir``, what a PDF, Word
+    or HTML file's extraction gave is kept by the file's hash, so re-reading the corpus is quick.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as ex:
+        raise CorpusError(f"cannot read the file: {ex.strerror}", source=str(path)) from None
+    extracted = _cached_extract(data, name or path.name, str(path), cache_dir)
+    return build_document(extracted, doc_id or path.stem, source=str(path), corrections=corrections)
+
+
+EXTRACT_CACHE_VERSION = 1  # bump when an ingest module changes what it returns
+
+
+def _cached_extract(data: bytes, name: str, source: str, cache_dir: Path | None) -> Extracted:
+    fmt = format_of(Path(name))
+    if cache_dir is None or fmt in ("txt", "md"):  # text is read faster than a cache entry
+        return _extract(data, name, source)
+    entry = cache_dir / f"{hashlib.sha256(data).hexdigest()}-{fmt}-v{EXTRACT_CACHE_VERSION}.json"
+    if entry.exists():
+        try:
+            raw = json.loads(entry.read_text(encoding="utf-8"))
+            blocks = tuple(Block(t, line, heading, table) for t, line, heading, table in raw["blocks"])
+            return Extracted(blocks, raw["format"], raw["text"], raw["pages"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged entry is only a cache miss
+    extracted = _extract(data, name, source)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = entry.with_suffix(f".tmp-{os.getpid()}")
+    blocks_json = [[b.text, b.line, b.heading, b.table] for b in extracted.blocks]
+    payload = {"format": extracted.format, "text": extracted.text, "pages": extracted.pages, "blocks": blocks_json}
+    tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, entry)
+    return extracted
+
+
+def _extract(data: bytes, name: str, source: str) -> Extracted:
+    try:
+        return extract_bytes(data, name)
+    except CorpusError as ex:
+        if ex.source == name and source != name:
+            raise CorpusError(str(ex).split(": ", 1)[-1], source=source, line=ex.line) from None
+        raise
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -66,8 +114,11 @@ def corpus_files(directory: Path) -> list[Path]:
     )
 
 
-def load_corpus(directory: Path) -> Corpus:
-    """Parse every policy document in ``directory`` (.txt .md .pdf .docx .html .htm) with its ``corrections.toml``."""
+def load_corpus(directory: Path, *, cache_dir: Path | None = None) -> Corpus:
+    """Parse every policy document in ``directory`` (.txt .md .pdf .docx .html .htm) with its ``corrections.toml``.
+
+    ``cache_dir`` keeps extraction results of PDF, Word and HTML files (see ``parse_file``).
+    """
     directory = Path(directory)
     files = corpus_files(directory) if directory.is_dir() else []
     if not files:
@@ -79,7 +130,7 @@ def load_corpus(directory: Path) -> Corpus:
             raise CorpusError(f"two files for document {f.stem!r}: {stems[f.stem].name} and {f.name}; keep one", source=str(directory))
         stems[f.stem] = f
     fixes = load_corrections(directory / "corrections.toml")
-    docs = tuple(parse_file(f, corrections=fixes) for f in files)
+    docs = tuple(parse_file(f, corrections=fixes, cache_dir=cache_dir) for f in files)
     unknown = {c.doc for c in fixes} - set(stems)
     if unknown:
         raise CorpusError(f"corrections name unknown documents {sorted(unknown)}", source=str(directory / "corrections.toml"))

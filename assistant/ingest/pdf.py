@@ -2,9 +2,9 @@
 
 A Chinese official document indents the first line of each paragraph by two characters and runs
 the other lines to the right margin, so a line starts a paragraph when it is indented, centred or
-follows a line that stopped short of the margin. Page numbers ("— 3 —", "第3页") and tables'
-text lines are dropped from the flow; each table row comes back as one " | "-joined block. A
-paragraph cut by a page break is left in two blocks: ``structure`` joins them as it does for text.
+follows a line that stopped short of the margin; a paragraph cut by a page break goes on in the
+first, flush-left line of the next page. Page numbers ("— 3 —", "第3页") and tables' text lines
+are dropped from the flow; each table row comes back as one " | "-joined block.
 
 A scanned PDF (images, no text layer) raises ``CorpusError`` saying what to do: nothing here
 runs OCR.
@@ -79,15 +79,17 @@ def _starts_paragraph(line: dict[str, Any], prev: dict[str, Any] | None, layout:
 
 
 def _join(a: str, b: str) -> str:
-    return a + (" " if a[-1:].isascii() and b[:1].isascii() and a[-1:].isalnum() and b[:1].isalnum() else "") + b
+    """Lines of one paragraph: English words keep a space; Chinese text and numbers ("9" | "0平方米") do not."""
+    letters = a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha()
+    return a + (" " if letters else "") + b
 
 
 def _paragraphs(pages: list[list[tuple[float, str, Any]]]) -> list[Block]:
     all_lines = [p for page in pages for _, kind, p in page if kind == "line"]
     layout = _layout(all_lines)
     blocks: list[Block] = []
+    prev = None  # the last text line, across a page break: a flush-left first line continues it
     for pno, page in enumerate(pages, start=1):
-        prev = None  # a new page always starts a new block; structure joins split sentences
         for k, (_, kind, payload) in enumerate(page, start=1):
             pos = pno * 1000 + k
             if kind == "row":
