@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", type=Path, default=None)
     b.add_argument("--threads", type=int, default=4)
     b.add_argument("--scale", type=int, default=0, help="also index N replicated measures (e.g. 1000)")
+    b.add_argument("--docs", type=int, default=0, help="only: N distinct generated documents (>= 5,000 items) and an incremental add")
+    b.add_argument("--items", type=int, default=0, help="with --docs: items per document (default: 5,000 in all, 50 at least)")
     ld = sub.add_parser("load", help="load test POST /api/ask of a running app (loopback only)")
     ld.add_argument("--url", default="http://127.0.0.1:7860")
     ld.add_argument("--clients", type=int, default=50)

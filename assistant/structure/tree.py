@@ -82,7 +82,7 @@ def _joinable(prev: Para, block: Block, frag: str, styles: Sequence[Style]) -> b
     # A bare heading ("（一）持续放宽市场准入") is followed by its content, not continued by it.
     bare = any(s.match(prev.text) for s in styles[:-1]) and "。" not in prev.text
     dates = is_date_line(frag) or is_date_line(prev.text)
-    return not bare and not dates and not match(frag, styles) and prev.text[-1] not in TERMINAL + "）)"
+    return not bare and not dates and not match(frag, styles) and prev.text[-1] not in TERMINAL + "）)〕】"
 
 
 def paragraphs(blocks: Sequence[Block], styles: Sequence[Style]) -> list[Para]:
