@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import statistics
+from collections import Counter
 from typing import Any
 
 from ..errors import CorpusError
@@ -62,8 +63,10 @@ def _page_items(page: Any) -> list[tuple[float, str, Any]]:
 
 def _layout(lines: list[dict[str, Any]]) -> tuple[float, float, float]:
     """Left margin, right margin and character width of the body text."""
-    lefts = [round(ln["x0"]) for ln in lines]
-    left = statistics.mode(lefts) if lefts else 0.0
+    # The margin is where continuation lines start: the leftmost position used more than once (a
+    # document of one-line paragraphs has most lines indented, so the most common one will not do).
+    counts = Counter(round(ln["x0"]) for ln in lines)
+    left = min((x for x, c in counts.items() if c > 1), default=min(counts, default=0))
     right = max((ln["x1"] for ln in lines), default=0.0)
     sizes = [c["size"] for ln in lines for c in ln.get("chars", [])[:3]]
     return float(left), float(right), float(statistics.median(sizes)) if sizes else 12.0

@@ -101,6 +101,16 @@ def _prefix(u: Unit, k: int) -> str:
     return "".join(a.style.prefix(a.number) for a in _ancestors(u)[-k:])  # type: ignore[union-attr]
 
 
+def short_title(title: str) -> str:
+    """What citations call a document without a 文号: its title after "关于", cut to ``SHORT_TITLE_MAX``.
+
+    >>> short_title("柏川区人民政府关于进一步优化营商环境的若干措施")
+    '进一步优化营商环境的若干措施'
+    """
+    core = re.sub(r"^(?:印发)?(.+?)(?:的通知)?$", r"\1", title.split("关于", 1)[-1]) or title
+    return core if len(core) <= SHORT_TITLE_MAX else core[: SHORT_TITLE_MAX - 1] + "…"
+
+
 def _year(cover: Cover, validity: Validity | None) -> int | None:
     """The year that dates without one ("5月底") fall in."""
     if cover.issued:
@@ -261,7 +271,7 @@ def build_document(extracted: Extracted, doc_id: str, *, source: str = "", corre
     return Document(
         id=doc_id,
         title=title,
-        short_title=cover.number or (title if len(title) <= SHORT_TITLE_MAX else title[: SHORT_TITLE_MAX - 1] + "…"),
+        short_title=cover.number or short_title(title),
         issuer=cover.issuer,
         number=cover.number,
         issued=cover.issued,

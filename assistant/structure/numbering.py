@@ -20,10 +20,10 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 def cn_number(s: str) -> int:
     """Chinese or Arabic numeral: "十" -> 10, "十二" -> 12, "二十" -> 20, "一百零五" -> 105, "①" -> 1."""
+    if s in _CIRCLED:  # before isdigit(), which is true for "①"
+        return _CIRCLED.index(s) + 1
     if s.isdigit():
         return int(s)
-    if s in _CIRCLED:
-        return _CIRCLED.index(s) + 1
     total, current = 0, 0
     for ch in s:
         if ch == "百":
