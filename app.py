@@ -18,7 +18,9 @@ from fastapi import FastAPI
 
 from assistant import AssistantError, Settings
 from assistant.api import make_router
+from assistant.api_documents import make_documents_router
 from assistant.feedback import FeedbackLog
+from assistant.kb import KnowledgeBase
 from assistant.service import Assistant
 from assistant.ui import CSS, make_ui
 
@@ -30,9 +32,12 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
     settings = settings or (bot.settings if bot is not None else Settings.from_env())
     bot = bot or Assistant(settings)
     feedback_log = FeedbackLog(settings.data_dir / "feedback.jsonl")
+    kb = KnowledgeBase(settings, embedder=bot.embedder)
     app = FastAPI(title="政策通 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.include_router(make_router(bot, feedback_log, settings))  # before the mount, so /api and /healthz win
-    ui = make_ui(bot, feedback_log, settings)
+    # The knowledge-base routes and tab: pass dependencies=[Depends(...)] / mount files.make_page to put them behind a login.
+    app.include_router(make_documents_router(bot, kb, settings))
+    ui = make_ui(bot, feedback_log, settings, kb=kb)
     return gr.mount_gradio_app(
         app,
         ui,
@@ -43,6 +48,7 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
         run_history=False,
         show_error=False,  # unknown errors never reach the page as text
         theme=gr.themes.Soft(),
+        max_file_size=f"{settings.max_upload_mb}mb",  # uploads to the 文件管理 tab
     )
 
 

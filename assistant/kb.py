@@ -35,7 +35,8 @@ def safe_id(name: str) -> str:
     >>> safe_id("柏川区 优化营商环境#2021.pdf")
     '柏川区-优化营商环境-2021'
     """
-    stem = Path(name).stem if Path(name).suffix else name
+    flat = re.sub(r"[/\\]", "-", name)
+    stem = Path(flat).stem if Path(flat).suffix else flat
     cleaned = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+", "-", stem).strip("-")
     return cleaned[:80] or "document"
 
@@ -175,3 +176,22 @@ def _copy_in(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, tmp)
     tmp.replace(dst)
     return dst
+
+
+def validate_upload(name: str, data: bytes, max_bytes: int) -> None:
+    """Refuse an upload that is too large, of an unsupported type, or not what its name says it is."""
+    fmt = format_of(Path(name))
+    if len(data) > max_bytes:
+        raise CorpusError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB", source=name)
+    if not data.strip():
+        raise CorpusError("the file is empty", source=name)
+    expected = {"pdf": b"%PDF-", "docx": b"PK\x03\x04"}.get(fmt)
+    if expected and not data.startswith(expected):
+        raise CorpusError(f"the file is named .{fmt} but its content is not a {fmt.upper()} file", source=name)
+    if fmt in ("txt", "md", "html"):
+        if b"\x00" in data[:65536]:
+            raise CorpusError(f"the file is named .{fmt} but holds binary data", source=name)
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CorpusError("not UTF-8 text; save the file as UTF-8", source=name) from None

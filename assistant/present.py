@@ -9,7 +9,7 @@ import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError, InvalidQuestionError
+from .errors import AssistantError, CorpusError, InvalidQuestionError
 from .types import Deadline, Document, Measure
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ _SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]|\n|$)")
 # "{detail}" the exception's own (English, fix-it) message. The most specific class wins.
 ERRORS: dict[type[BaseException], tuple[int, str, str]] = {
     InvalidQuestionError: (422, "问题为空或过长（或格式有误），请输入{limit}字以内的政策问题。", "{detail}"),
+    # Only adding or removing a document raises it at run time: the file is refused, nothing changed.
+    CorpusError: (422, "文件无法加入知识库（知识库未作改动）：{detail}", "{detail}"),
     AssistantError: (503, "系统暂时无法回答，请稍后再试。", "{detail}"),
     Exception: (500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."),
 }

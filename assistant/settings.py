@@ -62,6 +62,7 @@ class Settings:
     llm_timeout: float = 60.0
     host: str = "127.0.0.1"
     port: int = 7860
+    max_upload_mb: int = 20  # an uploaded policy document larger than this is refused (a 200-page scan-free PDF is ~5 MB)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +84,7 @@ class Settings:
             llm_timeout=_float(env, "POLICY_LLM_TIMEOUT", d.llm_timeout),
             host=env.get("POLICY_HOST") or d.host,
             port=_int(env, "POLICY_PORT", d.port, 0, 65535),
+            max_upload_mb=_int(env, "POLICY_MAX_UPLOAD_MB", d.max_upload_mb, 1, 500),
         )
 
     def with_(self, **changes: object) -> Settings:

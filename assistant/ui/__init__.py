@@ -1,5 +1,6 @@
 """Gradio UI, one module per tab: 政策问答 (``chat``) for citizens, 坐席查询 (``operator``) for hotline
-operators, 政策全文 (``document``) to browse. HTML rendering lives in ``render``.
+operators, 政策全文 (``document``) to browse, 文件管理 (``files``) to add and remove documents.
+HTML rendering lives in ``render``.
 
 Gradio 6 takes CSS at launch/mount time, not in ``gr.Blocks``: pass ``css=CSS``.
 """
@@ -9,25 +10,31 @@ from __future__ import annotations
 import gradio as gr
 
 from ..feedback import FeedbackLog
+from ..kb import KnowledgeBase
 from ..service import Assistant
 from ..settings import Settings
-from . import chat, document, operator
+from . import chat, document, files, operator
 from .render import CSS
 
 __all__ = ["CSS", "make_ui"]
 
 
-def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings) -> gr.Blocks:
-    """Build the UI around one shared ``bot``."""
+def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings, *, kb: KnowledgeBase | None = None) -> gr.Blocks:
+    """Build the UI around one shared ``bot``; with ``kb``, the 文件管理 tab too (``files.make_page`` puts it elsewhere)."""
     limit = settings.max_question_chars
-    doc = bot.corpus.document()
+    docs = bot.corpus.documents
+    source = f"《{docs[0].title}》（{docs[0].number or docs[0].short_title}）" if len(docs) == 1 else f"已收录的{len(docs)}份政策文件"
     with gr.Blocks(title="政策通 · 政策问答助手") as ui:
-        gr.Markdown(f"## 政策通 · 政策问答助手\n依据《{doc.title}》（{doc.number}）原文作答，每条回答都注明出处。")
+        gr.Markdown(f"## 政策通 · 政策问答助手\n依据{source}原文作答，每条回答都注明出处。")
         with gr.Tabs():
             with gr.Tab("政策问答", id="chat"):
                 chat.build(bot, feedback_log, limit)
             with gr.Tab("坐席查询", id="operator"):
-                operator.build(bot, limit)
+                refresh = operator.build(bot, limit)
             with gr.Tab("政策全文", id="document"):
                 document.build(bot)
+            if kb is not None:
+                with gr.Tab("文件管理", id="files"):
+                    changed = files.build(bot, kb, settings.max_upload_mb)
+                changed.change(refresh.fn, None, refresh.outputs)
     return ui

@@ -122,8 +122,10 @@ def measure_card(bot: Assistant, m: Measure) -> str:
 
 
 def rows(bot: Assistant, measures: list[Measure]) -> list[list[str]]:
+    """Search result rows; with several documents the label names the document too (as citations do)."""
     today = bot.clock()
-    return [[m.label, m.title, "、".join(m.departments), short(key_amounts(m)), deadline_status(m, today)] for m in measures]
+    label = bot.answerer.label
+    return [[label(m), m.title, "、".join(m.departments), short(key_amounts(m)), deadline_status(m, today)] for m in measures]
 
 
 def short(items: list[str], n: int = 4) -> str:
