@@ -71,7 +71,7 @@ def parse_file(
     return build_document(extracted, doc_id or path.stem, source=str(path), corrections=corrections)
 
 
-EXTRACT_CACHE_VERSION = 1  # bump when an ingest module changes what it returns
+EXTRACT_CACHE_VERSION = 2  # bump when an ingest module changes what it returns
 
 
 def _cached_extract(data: bytes, name: str, source: str, cache_dir: Path | None) -> Extracted:

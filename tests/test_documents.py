@@ -90,7 +90,7 @@ def test_plan_2021_docx_with_automatic_numbering_and_a_table(files: dict[str, Pa
     doc = parse_file(files["plan.docx"])
     _check_plan(doc)
     annex = next(s for s in doc.sections if s.key_name == "annex")
-    assert annex.heading == "附件" and "编制惠企政策清单|区政府办公室|2021年6月底" in annex.text.replace(" ", "")
+    assert annex.heading == "附件" and "编制惠企政策清单｜区政府办公室｜2021年6月底" in annex.text
 
 
 def test_plan_2021_printed_by_chromium(files: dict[str, Path]) -> None:
@@ -251,3 +251,18 @@ def test_a_gap_in_the_numbering_is_lost_text(tmp_path: Path) -> None:
     p.write_text(re.sub(r"\n2\. 推进审批事项.*?\n", "\n", texts.MEASURES_2016, count=1), encoding="utf-8")
     with pytest.raises(CorpusError, match=r"gap\.txt:\d+: measure 2 missing: expected '2\.' but found '3\.'"):
         parse_file(p)
+
+
+def test_page_laid_out_in_tables_keeps_its_paragraphs(tmp_path: Path) -> None:
+    """Older sites put the whole page in a layout table: its cells hold paragraphs, not table rows."""
+    page = (
+        "<html><head><title>关于印发柏川区档案管理办法的通知_柏川区人民政府</title></head><body><table>"
+        '<tr><td class="nav">首页 政务公开</td></tr><tr><td><p>第一章 总则</p><p>第一条 为了规范档案管理，制定本办法。</p>'
+        "<p>第二条 本办法适用于本区各级机关。</p><table><tr><td>序号</td><td>事项</td></tr><tr><td>1</td><td>移交</td></tr></table>"
+        "</td></tr></table></body></html>"
+    )
+    p = tmp_path / "archive.html"
+    p.write_text(page, encoding="utf-8")
+    doc = parse_file(p)
+    assert doc.title == "柏川区档案管理办法" and [m.label for m in doc.measures] == ["第1条", "第2条"]
+    assert doc.measure(2).text == "本办法适用于本区各级机关。序号｜事项；1｜移交；" and "首页" not in doc.measure(1).text

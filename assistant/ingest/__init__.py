@@ -4,7 +4,7 @@ One module per format: ``text`` (.txt, .md), ``pdf`` (text layer, via pdfplumber
 (python-docx: heading styles, automatic numbering rendered as text, tables) and ``html`` (a saved web
 page with the site's navigation, footer and scripts dropped). Each returns :class:`Extracted`: the
 blocks in reading order, one paragraph (or one line of a text file) each, tables as one block a row
-with the cells joined by " | ". What a block *means* (a heading, an item, a department list) is decided
+with the cells joined by "｜". What a block *means* (a heading, an item, a department list) is decided
 later, by ``structure``, from the text alone, so every format gets the same numbering detection and the
 same page-break repairs.
 

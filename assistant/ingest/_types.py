@@ -12,7 +12,7 @@ class Block:
     text: str
     line: int  # 1-based: the line of a text file, else the block's position (PDF: page * 1000 + line)
     heading: int = 0  # heading level from the source's markup (Word style, <h1>, "#"), 0 for none
-    table: bool = False  # one table row, cells joined by " | "
+    table: bool = False  # one table row, cells joined by "｜"
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def _rows(table: Any) -> list[str]:
             if text and text not in cells:  # a merged cell repeats in every column it spans
                 cells.append(text)
         if cells:
-            out.append(" | ".join(cells))
+            out.append("｜".join(cells))
     return out
 
 

@@ -65,17 +65,23 @@ def _content(soup: Any) -> Any:
     return best
 
 
+def _data_row(tr: Any) -> bool:
+    """A row of a data table; old sites also lay whole pages out in tables, whose cells hold paragraphs."""
+    return tr.find(["p", "div", "table", "ul", "ol", "h1", "h2", "h3"]) is None
+
+
 def _leaf_texts(root: Any) -> list[tuple[str, int, bool]]:
     """(text, heading level, is table row) for each innermost block element under ``root``."""
     out: list[tuple[str, int, bool]] = []
     for tag in root.find_all(True):
-        if tag.name == "tr":
+        if tag.name == "tr" and _data_row(tag):
             cells = [re.sub(r"\s+", "", c.get_text()) for c in tag.find_all(["td", "th"])]
             cells = [c for k, c in enumerate(cells) if c and c not in cells[:k]]
             if cells:
-                out.append((" | ".join(cells), 0, True))
+                out.append(("｜".join(cells), 0, True))
             continue
-        if tag.name not in _BLOCK_TAGS or tag.find_parent("tr") is not None or tag.find(_BLOCK_TAGS | {"tr"}):
+        row = tag.find_parent("tr")
+        if tag.name not in _BLOCK_TAGS or (row is not None and _data_row(row)) or tag.find(_BLOCK_TAGS | {"tr"}):
             continue
         for br in tag.find_all("br"):
             br.replace_with("\n")

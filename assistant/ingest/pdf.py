@@ -4,7 +4,7 @@ A Chinese official document indents the first line of each paragraph by two char
 the other lines to the right margin, so a line starts a paragraph when it is indented, centred or
 follows a line that stopped short of the margin; a paragraph cut by a page break goes on in the
 first, flush-left line of the next page. Page numbers ("— 3 —", "第3页") and tables' text lines
-are dropped from the flow; each table row comes back as one " | "-joined block.
+are dropped from the flow; each table row comes back as one "｜"-joined block.
 
 A scanned PDF (images, no text layer) raises ``CorpusError`` saying what to do: nothing here
 runs OCR.
@@ -57,7 +57,7 @@ def _page_items(page: Any) -> list[tuple[float, str, Any]]:
             cells = [re.sub(r"\s+", "", c or "") for c in row]
             cells = [c for k, c in enumerate(cells) if c and c not in cells[:k]]  # merged cells repeat their text
             if cells:
-                items.append((t.bbox[1] + i * 0.01, "row", " | ".join(cells)))
+                items.append((t.bbox[1] + i * 0.01, "row", "｜".join(cells)))
     return sorted(items, key=lambda it: it[0])
 
 

@@ -2,7 +2,7 @@
 
 Text copied out of a PDF keeps its page breaks as blank lines and its line breaks inside sentences;
 ``structure`` joins those fragments back, so nothing is joined here. Markdown's ``#`` headings give a
-heading level, ``**bold**`` and list bullets are dropped, and table rows become " | "-joined rows.
+heading level, ``**bold**`` and list bullets are dropped, and table rows become "｜"-joined rows.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _markdown_block(line: str, n: int) -> Block | None:
         return Block(m.group(2).replace("**", ""), n, heading=len(m.group(1)))
     if line.startswith("|"):
         cells = [c.strip().replace("**", "") for c in line.strip("|").split("|")]
-        return Block(" | ".join(c for c in cells if c), n, table=True)
+        return Block("｜".join(c for c in cells if c), n, table=True)
     return Block(_MD_BULLET.sub("", line.lstrip("> ")).replace("**", ""), n)
 
 
