@@ -82,51 +82,57 @@ def preview_html(doc: Document) -> str:
     return f'<div class="pa-card"><dl class="pa-facts">{body}</dl>{note}</div>'
 
 
-def build(bot: Assistant, kb: KnowledgeBase, max_upload_mb: int) -> gr.Number:
-    """The tab's components and events (call inside ``gr.Tab``); returns a counter that changes after every add or remove."""
-    max_bytes = max_upload_mb * 1_000_000
+class _Manager:
+    """The tab's event handlers over one ``bot`` and its knowledge base."""
 
-    def refreshed() -> tuple[Any, Any]:
-        rows = document_rows(bot)
+    def __init__(self, bot: Assistant, kb: KnowledgeBase, max_bytes: int) -> None:
+        self.bot, self.kb, self.max_bytes = bot, kb, max_bytes
+
+    def refreshed(self) -> tuple[Any, Any]:
+        rows = document_rows(self.bot)
         return rows, gr.update(choices=[r[0] for r in rows], value=None)
 
-    def preview(path: str | None) -> tuple[Any, ...]:
+    def preview(self, path: str | None) -> tuple[Any, ...]:
         if not path:
             return "", [], gr.update(interactive=False), None, ""
         try:
-            validate_upload(Path(path).name, Path(path).read_bytes(), max_bytes)
-            doc = kb.preview(Path(path))
+            validate_upload(Path(path).name, Path(path).read_bytes(), self.max_bytes)
+            doc = self.kb.preview(Path(path))
         except Exception as ex:  # noqa: BLE001 - shown to the operator, never a traceback
             return "", [], gr.update(interactive=False), None, _failure(ex)
         return preview_html(doc), item_rows(doc), gr.update(interactive=True), path, "解析完成，请核对条目后点击“确认加入知识库”。"
 
-    def commit(path: str | None, version: float) -> tuple[Any, ...]:
+    def commit(self, path: str | None, version: float) -> tuple[Any, ...]:
         if not path:
             return gr.skip(), gr.skip(), "请先上传文件。", gr.skip(), gr.skip(), version
         try:
-            change = kb.add([Path(path)])
-            bot.reload()
+            change = self.kb.add([Path(path)])
+            self.bot.reload()
         except Exception as ex:  # noqa: BLE001
             return gr.skip(), gr.skip(), _failure(ex), gr.skip(), gr.skip(), version
         doc = change.documents[0]
-        rows, choices = refreshed()
+        rows, choices = self.refreshed()
         done = (
             f"已加入《{doc.title}》（{len(doc.measures)}条），用时{change.seconds:.1f}秒，"
             f"新嵌入{change.embedded}段文本。现在可以在“政策问答”中提问。"
         )
         return rows, choices, done, gr.update(interactive=False), None, version + 1
 
-    def remove(doc_id: str | None, version: float) -> tuple[Any, ...]:
+    def remove(self, doc_id: str | None, version: float) -> tuple[Any, ...]:
         if not doc_id:
             return gr.skip(), gr.skip(), "请先选择要删除的文件。", version
         try:
-            change = kb.remove(doc_id)
-            bot.reload()
+            change = self.kb.remove(doc_id)
+            self.bot.reload()
         except Exception as ex:  # noqa: BLE001
             return gr.skip(), gr.skip(), _failure(ex), version
-        rows, choices = refreshed()
+        rows, choices = self.refreshed()
         return rows, choices, f"已删除 {doc_id}，用时{change.seconds:.1f}秒。", version + 1
 
+
+def build(bot: Assistant, kb: KnowledgeBase, max_upload_mb: int) -> gr.Number:
+    """The tab's components and events (call inside ``gr.Tab``); returns a counter that changes after every add or remove."""
+    manager = _Manager(bot, kb, max_upload_mb * 1_000_000)
     kinds = sorted(SUPPORTED)
     gr.Markdown(
         f"上传政策文件（{' '.join(kinds)}，不超过{max_upload_mb}MB）。先预览解析结果，确认无误后再加入知识库。扫描件请先做文字识别（OCR）。"
@@ -146,9 +152,9 @@ def build(bot: Assistant, kb: KnowledgeBase, max_upload_mb: int) -> gr.Number:
         to_remove = gr.Dropdown([r[0] for r in document_rows(bot)], label="选择要删除的文件", scale=3, elem_id="pa-files-remove-id")
         remove_btn = gr.Button("删除该文件", variant="stop", scale=1, elem_id="pa-files-remove")
 
-    upload.change(preview, upload, [summary, items, commit_btn, staged, status])
-    commit_btn.click(commit, [staged, version], [docs, to_remove, status, commit_btn, staged, version])
-    remove_btn.click(remove, [to_remove, version], [docs, to_remove, status, version])
+    upload.change(manager.preview, upload, [summary, items, commit_btn, staged, status])
+    commit_btn.click(manager.commit, [staged, version], [docs, to_remove, status, commit_btn, staged, version])
+    remove_btn.click(manager.remove, [to_remove, version], [docs, to_remove, status, version])
     return version
 
 

@@ -40,41 +40,57 @@ def _doc_id(choice: str | None) -> str | None:
     return None if choice in (None, "", ALL_DOCUMENTS) else str(choice).rsplit("｜", 1)[-1]
 
 
-def build(bot: Assistant, limit: int) -> Refresh:
-    """The operator tab's components and events (call inside ``gr.Tab``)."""
+class _Console:
+    """The tab's event handlers over one ``bot``."""
 
-    def lookup(query: str, document: str, category: str, department: str) -> tuple[list[list[str]], list[str]]:
+    def __init__(self, bot: Assistant) -> None:
+        self.bot = bot
+
+    def lookup(self, query: str, document: str, category: str, department: str) -> tuple[list[list[str]], list[str]]:
         cat = None if category in (None, "", ALL_CATEGORIES) else category
         dep = None if department in (None, "", ALL_DEPARTMENTS) else department
-        everything = not (query or "").strip()
+        limit = len(self.bot.corpus.measures) if not (query or "").strip() else 20
         try:
-            found = bot.search(
-                query or "", category=cat, department=dep, doc_id=_doc_id(document), limit=len(bot.corpus.measures) if everything else 20
-            )
+            found = self.bot.search(query or "", category=cat, department=dep, doc_id=_doc_id(document), limit=limit)
         except Exception:  # noqa: BLE001
             log.exception("operator search failed")
             return [], []
-        return rows(bot, found), [m.key for m in found]
+        return rows(self.bot, found), [m.key for m in found]
 
-    def card(m: Measure) -> tuple[str, str]:
-        return measure_card(bot, m), answer_script(bot, m)
+    def card(self, m: Measure) -> tuple[str, str]:
+        return measure_card(self.bot, m), answer_script(self.bot, m)
 
-    def show(number: Any, document: str) -> tuple[str, str]:
-        doc = bot.corpus.document(_doc_id(document))
+    def show(self, number: Any, document: str) -> tuple[str, str]:
+        doc = self.bot.corpus.document(_doc_id(document))
         try:
-            return card(doc.measure(int(number)))
+            return self.card(doc.measure(int(number)))
         except (TypeError, ValueError, KeyError):
             return f'<div class="pa-note">没有这一条，请输入1–{len(doc.measures)}之间的条目编号。</div>', ""
 
-    def pick(keys: list[str], evt: gr.SelectData) -> tuple[Any, str, str]:
+    def pick(self, keys: list[str], evt: gr.SelectData) -> tuple[Any, str, str]:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         if not isinstance(row, int) or not 0 <= row < len(keys):
             return gr.skip(), gr.skip(), gr.skip()
-        m = bot.corpus.item(keys[row])
+        m = self.bot.corpus.item(keys[row])
         if not isinstance(m, Measure):
             return gr.skip(), gr.skip(), gr.skip()
-        return m.number, *card(m)
+        return m.number, *self.card(m)
 
+    def refresh(self) -> tuple[Any, ...]:
+        d, c, p = _choices(self.bot)
+        found_rows, found_keys = self.lookup("", ALL_DOCUMENTS, ALL_CATEGORIES, ALL_DEPARTMENTS)
+        return (
+            gr.update(choices=d, value=ALL_DOCUMENTS),
+            gr.update(choices=c, value=ALL_CATEGORIES),
+            gr.update(choices=p),
+            found_rows,
+            found_keys,
+        )
+
+
+def build(bot: Assistant, limit: int) -> Refresh:
+    """The operator tab's components and events (call inside ``gr.Tab``)."""
+    console = _Console(bot)
     doc_choices, cat_choices, dep_choices = _choices(bot)
     with gr.Row():
         query = gr.Textbox(
@@ -83,7 +99,7 @@ def build(bot: Assistant, limit: int) -> Refresh:
         document = gr.Dropdown(doc_choices, value=ALL_DOCUMENTS, label="文件", scale=1, elem_id="pa-op-doc")
         category = gr.Dropdown(cat_choices, value=ALL_CATEGORIES, label="类别", scale=1)
         department = gr.Dropdown(dep_choices, value=ALL_DEPARTMENTS, label="责任单位", scale=1)
-    first_rows, first_keys = lookup("", ALL_DOCUMENTS, ALL_CATEGORIES, ALL_DEPARTMENTS)
+    first_rows, first_keys = console.lookup("", ALL_DOCUMENTS, ALL_CATEGORIES, ALL_DEPARTMENTS)
     keys = gr.State(first_keys)
     table = gr.Dataframe(
         value=first_rows,
@@ -103,20 +119,8 @@ def build(bot: Assistant, limit: int) -> Refresh:
     script = gr.Textbox(label="答复话术（可直接朗读）", lines=5, interactive=False, buttons=["copy"], elem_id="pa-op-script")
 
     for trigger in (query.change, document.change, category.change, department.change):
-        trigger(lookup, [query, document, category, department], [table, keys], trigger_mode="always_last", show_progress="hidden")
-    table.select(pick, keys, [number, detail, script])
-    number.submit(show, [number, document], [detail, script])
-    open_btn.click(show, [number, document], [detail, script])
-
-    def refresh() -> tuple[Any, ...]:
-        d, c, p = _choices(bot)
-        found_rows, found_keys = lookup("", ALL_DOCUMENTS, ALL_CATEGORIES, ALL_DEPARTMENTS)
-        return (
-            gr.update(choices=d, value=ALL_DOCUMENTS),
-            gr.update(choices=c, value=ALL_CATEGORIES),
-            gr.update(choices=p),
-            found_rows,
-            found_keys,
-        )
-
-    return Refresh(refresh, [document, category, department, table, keys])
+        trigger(console.lookup, [query, document, category, department], [table, keys], trigger_mode="always_last", show_progress="hidden")
+    table.select(console.pick, keys, [number, detail, script])
+    number.submit(console.show, [number, document], [detail, script])
+    open_btn.click(console.show, [number, document], [detail, script])
+    return Refresh(console.refresh, [document, category, department, table, keys])
