@@ -8,7 +8,9 @@ Layout under ``index_dir``::
 
 A build writes a new ``builds/`` folder and only then repoints ``current``
 with one ``rename``; a build killed half-way leaves the previous index in
-place. ``open_index`` checks the manifest (corpus hash, model, file hashes,
+place. With the embedded store, a build starts from a copy of the current
+build's vectors (same format and model) and applies only the difference, so
+adding a document embeds and inserts only its own text. ``open_index`` checks the manifest (corpus hash, model, file hashes,
 vector count) and rebuilds, with a log line, when anything is off.
 """
 
