@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--scale", type=int, default=0, help="also index N replicated measures (e.g. 1000)")
     b.add_argument("--docs", type=int, default=0, help="only: N distinct generated documents (>= 5,000 items) and an incremental add")
     b.add_argument("--items", type=int, default=0, help="with --docs: items per document (default: 5,000 in all, 50 at least)")
+    b.add_argument("--keep-cache", type=Path, default=None, help="with --docs: keep the embedding cache in this folder across runs")
     ld = sub.add_parser("load", help="load test POST /api/ask of a running app (loopback only)")
     ld.add_argument("--url", default="http://127.0.0.1:7860")
     ld.add_argument("--clients", type=int, default=50)

@@ -78,7 +78,7 @@ def _item(pool: Pool, rng: random.Random, place: str, k: int) -> tuple[str, list
     return f"{title}。{body}{unique}", rng.sample(pool.departments, rng.randint(1, 3))
 
 
-def _cover(place: str, number: str, title: str, year: int) -> list[str]:
+def _cover(place: str, number: str, title: str, year: int, k: int) -> list[str]:
     return [
         f"{place}人民政府文件",
         number,
@@ -86,7 +86,7 @@ def _cover(place: str, number: str, title: str, year: int) -> list[str]:
         "各街道办事处、区直各部门：",
         f"《{title}》已经区政府同意，现印发给你们，请认真贯彻落实。",
         f"{place}人民政府",
-        f"{year}年{(hash(title) % 12) + 1}月{(hash(place) % 28) + 1}日",
+        f"{year}年{k % 12 + 1}月{k % 28 + 1}日",  # deterministic: runs must generate the same text
         title,
     ]
 
@@ -100,7 +100,7 @@ def document(pool: Pool, k: int, items: int, *, seed: int = 0) -> tuple[str, str
     number = f"{place[:2]}政发〔{year}〕{k + 1}号"
     groups = [items // 4 + (1 if g < items % 4 else 0) for g in range(4)]
     layout = k % 4
-    lines = _cover(place, number, title, year) if layout in (0, 2) else [title, f"为{topic}，结合{place}实际，制定本措施。"]
+    lines = _cover(place, number, title, year, k) if layout in (0, 2) else [title, f"为{topic}，结合{place}实际，制定本措施。"]
     if layout == 3:
         lines += _articles(pool, rng, place, groups)
     else:
