@@ -32,9 +32,10 @@ def make_ui(bot: Assistant, feedback_log: FeedbackLog, settings: Settings, *, kb
             with gr.Tab("坐席查询", id="operator"):
                 refresh = operator.build(bot, limit)
             with gr.Tab("政策全文", id="document"):
-                document.build(bot)
+                full_text = document.build(bot)
             if kb is not None:
                 with gr.Tab("文件管理", id="files"):
                     changed = files.build(bot, kb, settings.max_upload_mb)
-                changed.change(refresh.fn, None, refresh.outputs)
+                for r in (refresh, full_text):  # other tabs follow the knowledge base
+                    changed.change(r.fn, None, r.outputs)
     return ui

@@ -32,6 +32,8 @@ CSS = """
 .pa-quote { border-left: 3px solid var(--color-accent); margin: 6px 0; padding: 2px 10px; }
 .pa-note { font-size: 0.9em; color: #b45309; margin: 6px 0; }
 .pa-card details summary { cursor: pointer; color: var(--color-accent); }
+details.pa-card { margin: 8px 0; }
+details.pa-card > summary { cursor: pointer; font-weight: 600; }
 .pa-card mark, .pa-chat mark, .pa-measure mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
 .pa-facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; }
 .pa-facts dt { font-weight: 600; }
