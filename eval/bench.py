@@ -89,7 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "docs_items": ("docs: items", ""),
     "docs_nodes": ("docs: index nodes", ""),
     "docs_parse_s": ("docs: parse all documents", "s"),
-    "docs_build_s": ("docs: full index build, no cache", "s"),
+    "docs_build_s": ("docs: full index build", "s"),  # no embedding cache unless --keep-cache has one
     "docs_embed_s": ("  embedding", "s"),
     "docs_chroma_s": ("  chroma insert", "s"),
     "docs_tokens_s": ("  nodes + jieba tokens", "s"),
