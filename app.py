@@ -13,17 +13,19 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from assistant import AssistantError, Settings
 from assistant.api import make_router
+from assistant.api_documents import make_documents_router
 from assistant.api_staff import make_staff_router
+from assistant.kb import KnowledgeBase
 from assistant.ops import Operations
 from assistant.service import Assistant
 from assistant.ui import CSS, make_staff_ui, make_ui
@@ -39,6 +41,7 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
     settings = settings or (bot.settings if bot is not None else Settings.from_env())
     bot = bot or Assistant(settings)
     ops = Operations.open(settings, bot)
+    kb = KnowledgeBase(settings, embedder=bot.embedder)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +52,8 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
     app.state.ops = ops
     app.include_router(make_router(bot, ops.feedback, settings, ops=ops))  # before the mounts, so /api and /healthz win
     app.include_router(make_staff_router(ops))
+    # Reading the document list is public; adding or removing a document needs a staff token.
+    app.include_router(make_documents_router(bot, kb, settings, dependencies=[Depends(_staff_for_changes(ops))]))
     options: dict[str, Any] = {
         "css": CSS,
         "ssr_mode": False,  # SSR would start a Node server; the app is offline and needs none
@@ -56,9 +61,20 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
         "run_history": False,
         "show_error": False,  # unknown errors never reach the page as text
         "theme": gr.themes.Soft(),
+        "max_file_size": f"{settings.max_upload_mb}mb",  # uploads to the 文件管理 tab
     }
-    app = gr.mount_gradio_app(app, make_staff_ui(ops), path="/staff", **options)  # mounted first: "/" would swallow it
+    app = gr.mount_gradio_app(app, make_staff_ui(ops, kb), path="/staff", **options)  # mounted first: "/" would swallow it
     return gr.mount_gradio_app(app, make_ui(bot, ops.feedback, settings, ops=ops), path="/", **options)
+
+
+def _staff_for_changes(ops: Operations) -> Callable[[Request], None]:
+    """A route dependency: requests other than GET need a valid staff bearer token (401/403 otherwise)."""
+
+    def check(request: Request) -> None:
+        if request.method not in ("GET", "HEAD"):
+            ops.staff.token_user(request.headers.get("authorization"))
+
+    return check
 
 
 def _announce_when_ready(server: uvicorn.Server) -> None:

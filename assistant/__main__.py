@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {corpus,index,ask,chat,user}``.
+"""Command line: ``python -m assistant {corpus,index,ask,chat,add,documents,remove,user}``.
 
 Errors the user can fix are printed as one line (exit 2); unexpected ones
 re-raise under pytest or with ``POLICY_RAISE_ERRORS=1``.
@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from . import AssistantError, Settings, accounts_cli
@@ -20,11 +21,13 @@ from .types import Measure
 
 def _measure_lines(m: Measure) -> list[str]:
     lines = [
-        f"第{m.number}条 {m.title}",
+        f"{m.label} {m.title}",
         f"  文件: {m.doc_id}",
-        f"  类别: （{'一二三四五六七八九十'[m.category_no - 1]}）{m.category}",
+        f"  类别: {m.path[-1] if m.path else m.category}",
         f"  责任单位: {'、'.join(m.departments)}",
     ]
+    if m.lead_departments:
+        lines.append(f"  牵头单位: {'、'.join(m.lead_departments)}；配合单位: {'、'.join(m.co_departments) or '无'}")
     if m.amounts:
         lines.append("  金额: " + "；".join(f"{a.text}" + (f"（{a.purpose}）" if a.purpose else "") for a in m.amounts))
     if m.percents:
@@ -37,20 +40,27 @@ def _measure_lines(m: Measure) -> list[str]:
     return lines
 
 
+def _show_args(args: list[str]) -> tuple[str | None, int]:
+    """``corpus show N`` (the first document) or ``corpus show DOC_ID N``."""
+    if len(args) not in (1, 2) or not args[-1].isdigit():
+        raise AssistantError("usage: python -m assistant corpus show [DOC_ID] N  (N is the item number, e.g. 25)")
+    return (args[0] if len(args) == 2 else None), int(args[-1])
+
+
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from .parse import load_corpus
 
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(settings.corpus_dir, cache_dir=settings.index_dir / "extract-cache")
     if args.action == "show":
-        doc = corpus.document(args.doc)
+        doc_id, number = _show_args(args.args)
         try:
-            m = doc.measure(args.number)
+            m = corpus.document(args.doc or doc_id).measure(number)
         except KeyError as ex:
             raise AssistantError(str(ex).strip("'\"")) from None
         print("\n".join(_measure_lines(m)))
         return 0
     for d in corpus.documents:
-        print(f"{d.id}: 《{d.title}》 {d.number}")
+        print(f"{d.id}: 《{d.title}》 {d.number or '（无文号）'}")
         print(f"  发文机关 {d.issuer}；印发 {d.issued}；施行 {d.effective}；有效期 {d.validity_years} 年，至 {d.expires}")
         print(f"  类别 {len(d.categories)}；措施 {len(d.measures)}；其他章节 {len(d.sections)}")
         print(
@@ -60,8 +70,46 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
         depts = sorted({x for m in d.measures for x in m.departments})
         print(f"  责任单位 {len(depts)} 个")
         for i, c in enumerate(d.categories, start=1):
-            print(f"    （{'一二三四五六七八九十'[i - 1]}）{c}: {sum(m.category_no == i for m in d.measures)} 条")
+            print(f"    {c}: {sum(m.category_no == i for m in d.measures)} 条")
     print(f"corpus sha256 {corpus.sha256[:16]}…")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from .kb import KnowledgeBase, summary
+
+    kb = KnowledgeBase(settings)
+    change = kb.add([Path(f) for f in args.files], quiet=args.quiet)
+    for doc in change.documents:
+        print("\n".join(summary(doc)))
+    print(
+        f"added {len(change.documents)} document(s); index rebuilt in {change.seconds:.1f}s "
+        f"({change.embedded} new texts embedded, {change.cached} from the cache): {change.build}"
+    )
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as _dt
+
+    from .parse import load_corpus
+    from .present import validity_status
+
+    corpus = load_corpus(settings.corpus_dir, cache_dir=settings.index_dir / "extract-cache")
+    today = _dt.date.today()
+    for d in corpus.documents:
+        dates = f"印发 {d.issued or '—'}  施行 {d.effective or '—'}  到期 {d.expires or '—'}"
+        print(f"{d.id}\t{d.number or d.short_title}\t《{d.title}》\t{len(d.measures)}条\t{dates}\t{validity_status(d, today)}")
+        for w in d.warnings:
+            print(f"\twarning: {w}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    change = KnowledgeBase(settings).remove(args.doc_id, quiet=args.quiet)
+    print(f"removed {args.doc_id}; index rebuilt in {change.seconds:.1f}s: {change.build}")
     return 0
 
 
@@ -71,7 +119,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from .lexicon import Lexicon
     from .parse import load_corpus
 
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(settings.corpus_dir, cache_dir=settings.index_dir / "extract-cache")
     lexicon = Lexicon.for_corpus(corpus, settings.corpus_dir / "synonyms.toml")
     embedder = Embedder.load(settings.embed_model)
     if args.if_stale:
@@ -140,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("corpus", help="inspect the parsed corpus")
     csub = c.add_subparsers(dest="action", required=True)
-    show = csub.add_parser("show", help="print one measure")
-    show.add_argument("number", type=int)
+    show = csub.add_parser("show", help="print one item: corpus show [DOC_ID] N")
+    show.add_argument("args", nargs="+", metavar="[DOC_ID] N")
     show.add_argument("--doc", default=None, help="document id (default: the first)")
     csub.add_parser("stats", help="counts per document")
     i = sub.add_parser("index", help="build the search index")
@@ -152,11 +200,19 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive session in the terminal")
     accounts_cli.add_parser(sub)
+    ad = sub.add_parser("add", help="add policy documents (.pdf .docx .html .md .txt) and index them")
+    ad.add_argument("files", nargs="+")
+    ad.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("documents", help="list the documents: id, 文号, items, dates, validity")
+    rm = sub.add_parser("remove", help="remove a document and re-index")
+    rm.add_argument("doc_id")
+    rm.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
         commands = {"corpus": cmd_corpus, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "user": accounts_cli.cmd_user}
+        commands |= {"add": cmd_add, "documents": cmd_documents, "remove": cmd_remove}
         return commands[args.cmd](args, settings)
     except AssistantError as ex:
         if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("POLICY_RAISE_ERRORS"):

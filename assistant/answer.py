@@ -211,17 +211,31 @@ class Answerer:
         return f"提示：本条所述期限（{texts}）已过，相关措施是否延续或已调整，请向{who}核实。"
 
     def document_note(self, doc: Document, today: _dt.date) -> str:
-        if today > doc.expires:
+        if doc.expires is not None and today > doc.expires:
             # No dates here: the note sits beside measures that do not contain the document's dates.
             return f"提示：该条所在文件《{doc.title}》已超过有效期，请以现行政策为准，可向办理部门或12345核实。"
         return ""
 
     def docfact_text(self, doc: Document, today: _dt.date) -> str:
-        status = "目前仍在有效期内" if doc.effective <= today <= doc.expires else "已经到期" if today > doc.expires else "尚未开始实施"
-        return (
-            f"《{doc.title}》（{doc.number}）由{doc.issuer}于{_fmt(doc.issued)}印发，"
-            f"自{_fmt(doc.effective)}起实施，有效期{_cn(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
-        )
+        """The document's facts in one sentence; facts the document does not state are said to be unstated."""
+        if doc.effective and doc.expires and doc.issued and doc.issuer and doc.number and doc.validity_years:
+            status = "目前仍在有效期内" if doc.effective <= today <= doc.expires else "已经到期" if today > doc.expires else "尚未开始实施"
+            return (
+                f"《{doc.title}》（{doc.number}）由{doc.issuer}于{_fmt(doc.issued)}印发，"
+                f"自{_fmt(doc.effective)}起实施，有效期{_cn(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
+            )
+        parts = [f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")]
+        if doc.issuer or doc.issued:
+            parts.append(f"由{doc.issuer or '发文机关'}" + (f"于{_fmt(doc.issued)}" if doc.issued else "") + "印发")
+        if doc.effective:
+            parts.append(f"自{_fmt(doc.effective)}起实施")
+        if doc.expires:
+            state = "目前仍在有效期内" if today <= doc.expires and (doc.effective is None or doc.effective <= today) else ""
+            state = state or ("已经到期" if today > doc.expires else "尚未开始实施")
+            parts.append(f"有效期至{_fmt(doc.expires)}，{state}")
+        else:
+            parts.append("文件未写明有效期，请以发文机关公布的为准")
+        return "，".join(parts) + "。"
 
     def citation(self, item: Item, quote: str) -> Citation:
         doc = self.corpus.document(item.doc_id)

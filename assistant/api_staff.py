@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .analytics import report
-from .api import _json_body, _Reject, _route_class
+from .api import Reject, json_body, route_class
 from .ops import Operations
 from .storage import User
 
@@ -23,7 +23,7 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
     if isinstance(value, str):
         value = [x for x in value.replace("，", ",").replace("、", ",").split(",")]
     if not isinstance(value, list):
-        raise _Reject(422, f"“{key}”应为列表。", f"{key} must be a list")
+        raise Reject(422, f"“{key}”应为列表。", f"{key} must be a list")
     return value
 
 
@@ -41,7 +41,7 @@ def _curated_json(record: Any) -> dict[str, Any]:
 
 
 def make_staff_router(ops: Operations) -> APIRouter:
-    router = APIRouter(route_class=_route_class(ops.settings.max_question_chars))
+    router = APIRouter(route_class=route_class(ops.settings.max_question_chars))
 
     def staff(request: Request, *, admin: bool = False) -> User:
         return ops.staff.token_user(request.headers.get("authorization"), admin=admin)
@@ -62,7 +62,7 @@ def make_staff_router(ops: Operations) -> APIRouter:
     async def missing(request: Request) -> dict[str, Any]:
         """Which of the given reply ids are not stored (after waiting for the writer): the lost-record check."""
         staff(request)
-        ids = [str(x) for x in _list(await _json_body(request), "ids")][:2000]
+        ids = [str(x) for x in _list(await json_body(request), "ids")][:2000]
         await run_in_threadpool(ops.recorder.flush)
         lost = await run_in_threadpool(ops.conversations.missing, ids)
         return {"checked": len(ids), "missing": lost, "written": ops.recorder.written, "pending": ops.recorder.pending()}
@@ -83,7 +83,7 @@ def make_staff_router(ops: Operations) -> APIRouter:
         """{"action": "curated", "answer", "citations", "questions"?} | {"action": "synonym", "colloquial", "officials"} |
         {"action": "not_covered", "note"?}"""
         user = staff(request)
-        data = await _json_body(request)
+        data = await json_body(request)
         action = data.get("action")
         if action == "curated":
             return await run_in_threadpool(
@@ -100,7 +100,7 @@ def make_staff_router(ops: Operations) -> APIRouter:
             )
         if action == "not_covered":
             return await run_in_threadpool(ops.reviews.resolve_not_covered, review_id, user.name, str(data.get("note", "")))
-        raise _Reject(
+        raise Reject(
             422, "处理方式应为 curated、synonym 或 not_covered。", f"action must be curated, synonym or not_covered, got {action!r}"
         )
 
@@ -120,14 +120,14 @@ def _curated_routes(router: APIRouter, ops: Operations, staff: Any) -> None:
     async def curated_create(request: Request) -> dict[str, Any]:
         """{"questions": [...], "answer": "...", "citations": ["第25条", ...]}"""
         user = staff(request)
-        data = await _json_body(request)
+        data = await json_body(request)
         args = (_list(data, "questions"), str(data.get("answer", "")), _list(data, "citations"), user.name)
         return _curated_json(await run_in_threadpool(ops.curated.create, *args))
 
     @router.put("/api/staff/curated/{cid}")
     async def curated_edit(cid: int, request: Request) -> dict[str, Any]:
         user = staff(request)
-        data = await _json_body(request)
+        data = await json_body(request)
         args = (cid, _list(data, "questions"), str(data.get("answer", "")), _list(data, "citations"), user.name)
         return _curated_json(await run_in_threadpool(ops.curated.edit, *args))
 
@@ -167,13 +167,13 @@ def _admin_routes(router: APIRouter, ops: Operations, staff: Any) -> None:
     async def add_user(request: Request) -> dict[str, Any]:
         """{"name", "password", "admin": false}"""
         staff(request, admin=True)
-        data = await _json_body(request)
+        data = await json_body(request)
         try:
             user = await run_in_threadpool(
                 ops.staff.add_user, str(data.get("name", "")), str(data.get("password", "")), is_admin=bool(data.get("admin"))
             )
         except ValueError as ex:
-            raise _Reject(422, "用户名或密码不符合要求。", str(ex)) from None
+            raise Reject(422, "用户名或密码不符合要求。", str(ex)) from None
         return {"name": user.name, "admin": user.is_admin}
 
     @router.post("/api/admin/purge")

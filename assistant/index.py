@@ -8,7 +8,9 @@ Layout under ``index_dir``::
 
 A build writes a new ``builds/`` folder and only then repoints ``current``
 with one ``rename``; a build killed half-way leaves the previous index in
-place. ``open_index`` checks the manifest (corpus hash, model, file hashes,
+place. With the embedded store, a build starts from a copy of the current
+build's vectors (same format and model) and applies only the difference, so
+adding a document embeds and inserts only its own text. ``open_index`` checks the manifest (corpus hash, model, file hashes,
 vector count) and rebuilds, with a log line, when anything is off.
 """
 
@@ -210,7 +212,11 @@ def build_index(
             vectors = cache.embed(embedder, texts, progress=bar)
             sent_vectors = cache.embed(embedder, [t for _, t in sents], progress=bar)
         cache.save(keep=texts + [t for _, t in sents])
-        _write_vectors(settings, tmp, build_id, nodes, vectors, client)
+        previous = None if settings.chroma_host or client is not None else _reusable(root, embedder.model_id)
+        reused = _copy_vectors(settings, tmp, nodes, vectors, previous) if previous else None
+        collection = reused[0] if reused else _collection_name(build_id)
+        if reused is None:
+            _write_vectors(settings, tmp, build_id, nodes, vectors, client)
         (tmp / "nodes.json").write_text(json.dumps([asdict(n) for n in nodes], ensure_ascii=False), encoding="utf-8")
         (tmp / "sentences.json").write_text(json.dumps(sents, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / "sentences.npy", sent_vectors.astype(np.float32))
@@ -226,7 +232,8 @@ def build_index(
             "nodes": len(nodes),
             "sentences": len(sents),
             "store": f"chroma-http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "chroma-embedded",
-            "collection": _collection_name(build_id),
+            "collection": collection,
+            "vectors": {"from": previous.name, "added": reused[1], "deleted": reused[2]} if previous and reused else {"from": None},
             "files": {name: _sha(tmp / name) for name in ("nodes.json", "sentences.json", "sentences.npy")},
             "versions": _versions(),
             "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -267,6 +274,60 @@ def _write_vectors(settings: Settings, folder: Path, build_id: str, nodes: list[
         store.add(tnodes[start : start + 500])
     if collection.count() != len(nodes):
         raise IndexBuildError(f"Chroma stored {collection.count()} vectors for {len(nodes)} nodes")
+
+
+def _reusable(root: Path, model_id: str) -> Path | None:
+    """The current build, when its vectors can seed the next one (same format and embedding model)."""
+    link = root / "current"
+    if not link.exists():
+        return None
+    folder = link.resolve()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = manifest.get("format") == INDEX_FORMAT and manifest.get("model_id") == model_id
+    return folder if same and (folder / "chroma").is_dir() and (folder / "nodes.json").exists() else None
+
+
+def _copy_vectors(settings: Settings, folder: Path, nodes: list[Node], vectors: np.ndarray, previous: Path) -> tuple[str, int, int] | None:
+    """Copy the previous build's store and apply only the difference: (collection, added, deleted), or None to write afresh.
+
+    Inserting every vector again costs about 2 ms a node on 2 cores (18 s at 8,000 nodes); adding a
+    document changes a few hundred.
+    """
+    from llama_index.core.schema import BaseNode, TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    try:
+        name = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))["collection"]
+        old = {r["id"]: r["text"][:DENSE_MAX_CHARS] for r in json.loads((previous / "nodes.json").read_text(encoding="utf-8"))}
+        shutil.copytree(previous / "chroma", folder / "chroma")
+        collection = chroma_client(settings, folder / "chroma").get_collection(name)
+        new = {n.id: i for i, n in enumerate(nodes)}
+        stale = [k for k, text in old.items() if k not in new or nodes[new[k]].dense_text != text]
+        fresh = [i for i, n in enumerate(nodes) if old.get(n.id) != n.dense_text]
+        for start in range(0, len(stale), 500):
+            collection.delete(ids=stale[start : start + 500])
+        store = ChromaVectorStore(chroma_collection=collection)
+        added: list[BaseNode] = [
+            TextNode(
+                id_=nodes[i].id,
+                text=nodes[i].dense_text,
+                embedding=vectors[i].tolist(),
+                metadata={"parent": nodes[i].parent, "kind": nodes[i].kind},
+            )
+            for i in fresh
+        ]
+        for start in range(0, len(added), 500):
+            store.add(added[start : start + 500])
+        if collection.count() != len(nodes):
+            raise IndexBuildError(f"the copied store holds {collection.count()} vectors for {len(nodes)} nodes")
+        return name, len(fresh), len(stale)
+    except Exception as ex:  # any doubt about the copy: write every vector afresh
+        log.warning("could not reuse the vectors of %s (%s); writing them all", previous.name, ex)
+        shutil.rmtree(folder / "chroma", ignore_errors=True)
+        return None
 
 
 def _swap_current(root: Path, target: Path) -> None:

@@ -9,7 +9,16 @@ import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import AccessError, AssistantError, CuratedAnswerError, ForbiddenError, InvalidQuestionError, ReviewError, StorageError
+from .errors import (
+    AccessError,
+    AssistantError,
+    CorpusError,
+    CuratedAnswerError,
+    ForbiddenError,
+    InvalidQuestionError,
+    ReviewError,
+    StorageError,
+)
 from .types import Deadline, Document, Measure
 
 if TYPE_CHECKING:
@@ -26,6 +35,8 @@ ERRORS: dict[type[BaseException], tuple[int, str, str]] = {
     CuratedAnswerError: (422, "精选答案未通过校验，请按提示修改。", "{detail}"),
     ReviewError: (409, "该待办无法按此处理，请刷新后重试。", "{detail}"),
     StorageError: (503, "数据库暂时不可用，请稍后再试。", "{detail}"),
+    # Only adding or removing a document raises it at run time: the file is refused, nothing changed.
+    CorpusError: (422, "文件无法加入知识库（知识库未作改动）：{detail}", "{detail}"),
     AssistantError: (503, "系统暂时无法回答，请稍后再试。", "{detail}"),
     Exception: (500, "系统繁忙，请稍后再试。", "Internal server error; please try again later."),
 }
@@ -78,6 +89,9 @@ def measure_summary(m: Measure, today: _dt.date) -> dict[str, Any]:
         "title": m.title,
         "category": m.category,
         "departments": list(m.departments),
+        "lead_departments": list(m.lead_departments),
+        "co_departments": list(m.co_departments),
+        "doc_id": m.doc_id,
         "amounts": key_amounts(m),
         "deadline_status": deadline_status(m, today),
     }
@@ -87,8 +101,9 @@ def measure_json(bot: Assistant, m: Measure, today: _dt.date) -> dict[str, Any]:
     """The full measure with parsed amounts, percents and dated deadlines."""
     return {
         **measure_summary(m, today),
-        "doc_id": m.doc_id,
         "category_no": m.category_no,
+        "path": list(m.path),
+        "numbering": m.numbering,
         "text": m.text,
         "amounts": [{"text": a.text, "value": a.value, "qualifier": a.qualifier, "purpose": a.purpose} for a in m.amounts],
         "percents": [{"text": p.text, "value": p.value} for p in m.percents],
@@ -97,31 +112,55 @@ def measure_json(bot: Assistant, m: Measure, today: _dt.date) -> dict[str, Any]:
     }
 
 
+def _iso(d: _dt.date | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
 def document_json(bot: Assistant, doc: Document, today: _dt.date) -> dict[str, Any]:
+    """The document's facts; those it does not state are null (and named in ``warnings``)."""
     return {
         "id": doc.id,
         "title": doc.title,
         "short_title": doc.short_title,
         "number": doc.number,
         "issuer": doc.issuer,
-        "issued": doc.issued.isoformat(),
-        "effective": doc.effective.isoformat(),
-        "expires": doc.expires.isoformat(),
+        "issued": _iso(doc.issued),
+        "effective": _iso(doc.effective),
+        "expires": _iso(doc.expires),
         "validity_years": doc.validity_years,
-        "in_force": doc.effective <= today <= doc.expires,
+        "in_force": doc.in_force(today),
+        "status": validity_status(doc, today),
         "today": today.isoformat(),
         "categories": list(doc.categories),
         "measures": len(doc.measures),
+        "format": doc.format,
+        "levels": list(doc.levels),
+        "warnings": list(doc.warnings),
         "note": bot.answerer.document_note(doc, today),
     }
+
+
+def validity_status(doc: Document, today: _dt.date) -> str:
+    """在有效期内 / 已到期 / 尚未施行 / 未写明有效期."""
+    state = doc.in_force(today)
+    if state is None:
+        return "未写明有效期"
+    if state:
+        return "在有效期内"
+    return "已到期" if doc.expires is not None and today > doc.expires else "尚未施行"
+
+
+def heading_of(m: Measure) -> str:
+    """The heading an item sits under, as written: （三）激发创新创业活力; "" for an item under no heading."""
+    return m.path[-1] if m.path else m.category
 
 
 # --- operator script ---------------------------------------------------------------------------
 
 
 def lead_department(m: Measure) -> str:
-    """Where an operator transfers the caller: the first named bureau (the lead unit is listed first)."""
-    named = [d for d in m.departments if not d.startswith(("各", "相关"))]
+    """Where an operator transfers the caller: the lead unit when named (牵头), else the first named bureau."""
+    named = [d for d in (*m.lead_departments, *m.departments) if not d.startswith(("各", "相关"))]
     return named[0] if named else "12345政务服务便民热线"
 
 
@@ -140,8 +179,9 @@ def answer_script(bot: Assistant, m: Measure) -> str:
         summary += s
     note = bot.answerer.deadline_note(m, bot.clock()).removeprefix("提示：")
     return (
-        f"您好，您咨询的“{m.title}”属于《{doc.title}》（{doc.number}）第{m.number}条，"
-        f"归在“{m.category}”这一类。主要内容是：{summary}"
+        f"您好，您咨询的“{m.title}”属于《{doc.title}》（{doc.number or doc.short_title}）{m.label}，"
+        + (f"归在“{m.category}”这一类。" if m.category else "")
+        + f"主要内容是：{summary}"
         + (f"\n需要提醒您：{note}" if note else "")
         + f"\n具体请联系{lead}"
         + (f"（协办单位：{'、'.join(others)}）" if others else "")

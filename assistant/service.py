@@ -109,7 +109,7 @@ class Assistant:
             self.llm = LLMAnswerer.from_settings(self.settings, self.corpus)
 
     def _load(self, *, rebuild: bool = True) -> Engine:
-        corpus = load_corpus(self.settings.corpus_dir)
+        corpus = load_corpus(self.settings.corpus_dir, cache_dir=self.settings.index_dir / "extract-cache")
         lexicon = Lexicon.for_corpus(corpus, self.settings.corpus_dir / "synonyms.toml")
         index = open_index(self.settings, corpus, lexicon, self.embedder, rebuild=rebuild, quiet=self._quiet, client=self._chroma_client)
         features = FeatureExtractor(corpus, lexicon, index)
@@ -240,12 +240,20 @@ class Assistant:
     def _retrieve(self, eng: Engine, query: str, *, mode: Mode | str = Mode.HYBRID, top_k: int | None = None, **filters: Any) -> list[Hit]:
         return eng.retriever.retrieve(guard.strip_tags(query), top_k or max(self.settings.top_k, CANDIDATES), mode=mode, **filters)
 
-    def search(self, query: str = "", *, department: str | None = None, category: str | None = None, limit: int = 20) -> list[Measure]:
+    def search(
+        self,
+        query: str = "",
+        *,
+        department: str | None = None,
+        category: str | None = None,
+        doc_id: str | None = None,
+        limit: int = 20,
+    ) -> list[Measure]:
         """Operator look-up: keyword or natural-language search with filters; empty query lists all."""
         query = guard.strip_tags(query or "").strip()
         if not query:
-            return self.retriever.browse(department=department, category=category)[:limit]
-        hits = self.retriever.retrieve(query, limit, department=department, category=category)
+            return self.retriever.browse(department=department, category=category, doc_id=doc_id)[:limit]
+        hits = self.retriever.retrieve(query, limit, department=department, category=category, doc_id=doc_id)
         return [h.item for h in hits if isinstance(h.item, Measure)]
 
     def item(self, number: int, doc_id: str | None = None) -> Measure:

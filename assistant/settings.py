@@ -85,6 +85,7 @@ class Settings:
     review_confidence: float = 0.5  # answers whose decision confidence is below this enter the review queue
     curated_threshold: float | None = None  # None: the fitted value in assistant/fitted/curated.json
     session_hours: int = 12  # a staff login lasts this long
+    max_upload_mb: int = 20  # an uploaded policy document larger than this is refused (a 200-page scan-free PDF is ~5 MB)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +115,7 @@ class Settings:
             review_confidence=_unit(env, "POLICY_REVIEW_CONFIDENCE", d.review_confidence) or 0.0,
             curated_threshold=_unit(env, "POLICY_CURATED_THRESHOLD", None),
             session_hours=_int(env, "POLICY_SESSION_HOURS", d.session_hours, 1, 24 * 30),
+            max_upload_mb=_int(env, "POLICY_MAX_UPLOAD_MB", d.max_upload_mb, 1, 500),
         )
 
     def with_(self, **changes: object) -> Settings:

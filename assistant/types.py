@@ -56,6 +56,12 @@ class Measure:
     percents: tuple[Percent, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     line: int = 0  # 1-based line in the source file where it starts
+    # Added for documents of any layout; the seed's values above are unchanged.
+    path: tuple[str, ...] = ()  # headings above the item as written, e.g. ("三、主要任务", "（三）激发创新创业活力")
+    numbering: str = ""  # the item's own numbering as written: "25.", "第五条", "（三）"
+    ref: str = ""  # a readable label unique in the document when "第N条" is not, e.g. "第二部分（三）第3条"
+    lead_departments: tuple[str, ...] = ()  # 牵头单位 / "…牵头"; empty when the document names no lead
+    co_departments: tuple[str, ...] = ()  # 配合 / 协办 / the 责任单位 beside a named lead
 
     @property
     def key(self) -> str:
@@ -63,7 +69,8 @@ class Measure:
 
     @property
     def label(self) -> str:
-        return f"第{self.number}条"
+        """第N条 (N is the document's own number), or ``ref`` where the numbering restarts under each heading."""
+        return self.ref or f"第{self.number}条"
 
 
 @dataclass(frozen=True)
@@ -94,19 +101,28 @@ class Document:
 
     id: str
     title: str
-    short_title: str
-    issuer: str
-    number: str  # the document number (文号), e.g. X政〔2022〕15号
-    issued: _dt.date
-    effective: _dt.date
-    validity_years: int
-    expires: _dt.date  # last day in force
-    notice: str  # the cover notice (印发通知)
+    short_title: str  # the 文号, or a short form of the title when there is none: used in citations
+    issuer: str | None  # None when the document does not say (a warning is recorded)
+    number: str | None  # the document number (文号), e.g. X政〔2022〕15号; None when there is none
+    issued: _dt.date | None
+    effective: _dt.date | None
+    validity_years: int | None
+    expires: _dt.date | None  # last day in force; None when no validity is stated
+    notice: str  # the cover notice (印发通知), "" when there is none
     categories: tuple[str, ...]
     sections: tuple[Section, ...]
     measures: tuple[Measure, ...]
     source: str = ""
     sha256: str = ""
+    warnings: tuple[str, ...] = ()  # facts not found and other things an operator should check (English)
+    format: str = "txt"  # txt | md | pdf | docx | html
+    levels: tuple[str, ...] = ()  # the numbering hierarchy found, outermost first, e.g. ("一、", "（一）", "1.")
+
+    def in_force(self, today: _dt.date) -> bool | None:
+        """True/False when the document states when it applies, None when it does not say."""
+        if self.effective is None and self.expires is None:
+            return None
+        return (self.effective is None or self.effective <= today) and (self.expires is None or today <= self.expires)
 
     def measure(self, number: int) -> Measure:
         for m in self.measures:
@@ -172,7 +188,7 @@ class Citation:
     departments: list[str]
     quote: str
     doc_id: str = ""
-    doc_number: str = ""
+    doc_number: str | None = ""  # the document's 文号; None when it has none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     from .fit import add_parser as add_fit
 
     add_fit(sub)
+    b.add_argument("--docs", type=int, default=0, help="only: N distinct generated documents (>= 5,000 items) and an incremental add")
+    b.add_argument("--items", type=int, default=0, help="with --docs: items per document (default: 5,000 in all, 50 at least)")
+    b.add_argument("--keep-cache", type=Path, default=None, help="with --docs: keep the embedding cache in this folder across runs")
     ld = sub.add_parser("load", help="load test POST /api/ask of a running app (loopback only)")
     ld.add_argument("--url", default="http://127.0.0.1:7860")
     ld.add_argument("--clients", type=int, default=50)

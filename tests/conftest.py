@@ -21,9 +21,12 @@ from assistant.lexicon import Lexicon
 from assistant.parse import load_corpus
 from assistant.types import Corpus
 
+from .fixtures import build, texts
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 RAW = CORPUS / "wanbailin-2022-15.txt"
+PLAN_TITLE = "柏川区2021年政务公开工作任务分工方案"
 TODAY = _dt.date(2026, 11, 29)  # the clock tests run against; answers must not depend on the real date
 
 
@@ -144,3 +147,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'policy.db'}"
     return str(request.getfixturevalue("postgres_url"))
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every fixture file, built once per session."""
+    d = tmp_path_factory.mktemp("documents")
+    a, plan = build.paragraphs(texts.MEASURES_2016), build.paragraphs(texts.PLAN_2021)
+    out = {
+        "measures.txt": d / "measures-2016.txt",
+        "measures.pdf": build.write_pdf(d / "measures-2016.pdf", a, centred=[a[0]]),
+        "plan.docx": build.write_docx(d / "plan-2021.docx", plan, title=PLAN_TITLE, table=texts.PLAN_2021_TABLE),
+        "rules.html": d / "rules-2021.html",
+        "notice.md": d / "notice.md",
+        "seed.pdf": build.write_pdf(d / "wanbailin-2022-15.pdf", build.paragraphs(RAW.read_text(encoding="utf-8"))),
+        "scan.pdf": build.write_scanned_pdf(d / "scan.pdf"),
+    }
+    out["measures.txt"].write_text(texts.MEASURES_2016, encoding="utf-8")
+    page = build.government_page(texts.RULES_2021_TITLE, texts.RULES_2021_META, build.paragraphs(texts.RULES_2021))
+    out["rules.html"].write_text(page, encoding="utf-8")
+    out["notice.md"].write_text(texts.NOTICE_MD, encoding="utf-8")
+    (d / "plan-print.html").write_text(build.print_page(plan, PLAN_TITLE), encoding="utf-8")
+    printed = build.chromium_pdf(d / "plan-print.html", d / "plan-2021-chromium.pdf")
+    if printed is not None:
+        out["plan.chromium.pdf"] = printed
+    return out

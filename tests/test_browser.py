@@ -185,3 +185,61 @@ def test_phone_width_layout(browser: Browser, base_url: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 391  # no sideways scrolling
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def files_url(bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app over a corpus folder of its own, so the 文件管理 tab can add to it."""
+    import shutil
+
+    from assistant import Settings
+
+    from .conftest import CORPUS, TODAY
+
+    root = tmp_path_factory.mktemp("files-ui")
+    (root / "corpus").mkdir()
+    for name in ("wanbailin-2022-15.txt", "corrections.toml", "synonyms.toml"):
+        shutil.copy(CORPUS / name, root / "corpus" / name)
+    shutil.copytree(bot.settings.index_dir / "embeddings-cache", root / "index" / "embeddings-cache")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
+    own = Assistant(settings, embedder=bot.embedder, clock=lambda: TODAY)
+    server = uvicorn.Server(uvicorn.Config(create_app(bot=own, settings=settings), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    yield f"http://{host}:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def test_files_tab_previews_adds_and_answers(browser: Browser, files_url: str, files: dict[str, Path]) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(files_url + "/", wait_until="load")
+    page.get_by_role("tab", name="文件管理").click()
+    page.locator("#pa-files-upload input[type=file]").set_input_files(str(files["plan.docx"]))
+    expect(page.locator("#pa-files-preview")).to_contain_text("柏政办发〔2021〕8号", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#pa-files-preview")).to_contain_text("一、 → （一） → 1.")
+    expect(page.get_by_role("gridcell").filter(has_text="（一）第1条").first).to_be_visible()
+    expect(page.get_by_role("gridcell").filter(has_text="区政府办公室").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "files-preview.png"), full_page=True)
+    page.locator("#pa-files-commit").click()
+    expect(page.locator("#pa-files-status")).to_contain_text("已加入", timeout=180_000)
+    page.get_by_role("tab", name="政策问答").click()
+    _ask(page, "惠企政策清单要逐项标注哪些内容？")
+    expect(page.locator("#pa-chatbot .pa-chat").last).to_contain_text("柏政办发〔2021〕8号（一）第1条", timeout=ANSWER_TIMEOUT)
+    page.get_by_role("tab", name="坐席查询").click()
+    page.locator("#pa-op-doc input").click()
+    page.get_by_role("option", name=re.compile("plan-2021")).click()
+    expect(page.locator("#pa-op-table")).to_contain_text("柏政办发〔2021〕8号（二）第1条", timeout=20_000)
+    expect(page.locator("#pa-op-table")).not_to_contain_text("万政〔2022〕15号")
+    page.screenshot(path=str(ARTIFACTS / "files-operator.png"), full_page=True)
+    page.get_by_role("tab", name="政策全文").click()
+    page.locator("#pa-doc-choice input").click()
+    page.get_by_role("option", name=re.compile("柏政办发")).click()
+    expect(page.locator("#pa-doc-body")).to_contain_text("2021年12月31日", timeout=20_000)
+    page.get_by_text("（二）围绕保障改善民生加强公开").click()
+    expect(page.get_by_text("公开社会救助信息", exact=True)).to_be_visible()
+    context.close()

@@ -170,10 +170,19 @@ def test_cut_off_department_block_is_named(tmp_path: Path) -> None:
     assert ex.value.line is not None
 
 
-def test_truncated_document_fails(tmp_path: Path) -> None:
+def test_missing_validity_is_a_warning_that_names_truncation(tmp_path: Path) -> None:
+    """Issue 12: validity is optional (a warning, never a refusal), but the warning says the file may be cut off."""
     raw = RAW.read_text(encoding="utf-8")
-    with pytest.raises(CorpusError, match="truncated"):
-        parse_file(_write(tmp_path, raw[: raw.index("四、工作要求")]))
+    doc = parse_file(_write(tmp_path, raw[: raw.index("四、工作要求")]))
+    assert len(doc.measures) == 84 and doc.effective is None and doc.expires is None and doc.validity_years is None
+    assert doc.number == "万政〔2022〕15号"
+    assert [w for w in doc.warnings if "truncated" in w]
+
+
+def test_document_cut_inside_a_measure_fails(tmp_path: Path) -> None:
+    raw = RAW.read_text(encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"measure 84: departments"):
+        parse_file(_write(tmp_path, raw[: raw.index("84. 实施综合物流提升行动") + 40]))
 
 
 def test_empty_and_binary_files_fail(tmp_path: Path) -> None:

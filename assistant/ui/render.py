@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from ..present import deadline_status, key_amounts
+from ..present import deadline_status, heading_of, key_amounts, validity_status
 from ..service import Assistant
 from ..types import Citation, Measure
 
@@ -32,6 +32,8 @@ CSS = """
 .pa-quote { border-left: 3px solid var(--color-accent); margin: 6px 0; padding: 2px 10px; }
 .pa-note { font-size: 0.9em; color: #b45309; margin: 6px 0; }
 .pa-card details summary { cursor: pointer; color: var(--color-accent); }
+details.pa-card { margin: 8px 0; }
+details.pa-card > summary { cursor: pointer; font-weight: 600; }
 .pa-card mark, .pa-chat mark, .pa-measure mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
 .pa-facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; }
 .pa-facts dt { font-weight: 600; }
@@ -114,7 +116,7 @@ def measure_card(bot: Assistant, m: Measure) -> str:
     return (
         '<article class="pa-card">'
         f'<header><span class="pa-label">{esc(m.label)}</span><strong>{esc(m.title)}</strong></header>'
-        f'<div class="pa-meta">类别：（{CN[m.category_no - 1]}）{esc(m.category)} · 责任单位：{esc("、".join(m.departments))}</div>'
+        f'<div class="pa-meta">类别：{esc(heading_of(m))} · {departments_html(m)}</div>'
         f'<div class="pa-meta">关键金额：{marked(amounts)} · 期限状态：{esc(status)}</div>'
         f"<p>{marked(m.text)}</p>"
         "</article>"
@@ -122,8 +124,10 @@ def measure_card(bot: Assistant, m: Measure) -> str:
 
 
 def rows(bot: Assistant, measures: list[Measure]) -> list[list[str]]:
+    """Search result rows; with several documents the label names the document too (as citations do)."""
     today = bot.clock()
-    return [[m.label, m.title, "、".join(m.departments), short(key_amounts(m)), deadline_status(m, today)] for m in measures]
+    label = bot.answerer.label
+    return [[label(m), m.title, "、".join(m.departments), short(key_amounts(m)), deadline_status(m, today)] for m in measures]
 
 
 def short(items: list[str], n: int = 4) -> str:
@@ -131,30 +135,39 @@ def short(items: list[str], n: int = 4) -> str:
     return "、".join(items[:n]) + ("等" if len(items) > n else "")
 
 
-def document_html(bot: Assistant) -> str:
-    doc = bot.corpus.document()
+def document_html(bot: Assistant, doc_id: str | None = None) -> str:
+    """The document's facts; those it does not state show as 未写明."""
+    doc = bot.corpus.document(doc_id)
     today = bot.clock()
-    status = "在有效期内" if doc.effective <= today <= doc.expires else ("已到期" if today > doc.expires else "尚未施行")
+    missing = "未写明"
     facts = [
         ("文件名称", doc.title),
-        ("文号", doc.number),
-        ("发文机关", doc.issuer),
-        ("印发日期", date(doc.issued)),
-        ("施行日期", date(doc.effective)),
-        ("有效期", f"{doc.validity_years}年"),
-        ("到期日", date(doc.expires)),
-        ("当前状态", f"{status}（今天是{date(today)}）"),
+        ("文号", doc.number or missing),
+        ("发文机关", doc.issuer or missing),
+        ("印发日期", date(doc.issued) if doc.issued else missing),
+        ("施行日期", date(doc.effective) if doc.effective else missing),
+        ("有效期", f"{doc.validity_years}年" if doc.validity_years else missing),
+        ("到期日", date(doc.expires) if doc.expires else missing),
+        ("当前状态", f"{validity_status(doc, today)}（今天是{date(today)}）"),
         ("措施数量", f"{len(doc.measures)}条，分{len(doc.categories)}类"),
     ]
     body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
     return f'<div class="pa-card"><dl class="pa-facts">{body}</dl></div>'
 
 
+def departments_html(m: Measure) -> str:
+    """责任单位：A、B, or 牵头：A · 配合：B, C when the document names a lead."""
+    if m.lead_departments:
+        text = f"牵头单位：{'、'.join(m.lead_departments)}" + (f" · 配合单位：{'、'.join(m.co_departments)}" if m.co_departments else "")
+        return esc(text)
+    return esc(f"责任单位：{'、'.join(m.departments) or '未写明'}")
+
+
 def category_html(measures: list[Measure]) -> str:
     return "".join(
         f'<div class="pa-measure"><span class="pa-label">{esc(m.label)}</span> <strong>{esc(m.title)}</strong>'
         f"<p>{marked(m.text)}</p>"
-        f'<div class="pa-meta">责任单位：{esc("、".join(m.departments))}</div></div>'
+        f'<div class="pa-meta">{departments_html(m)}</div></div>'
         for m in measures
     )
 
