@@ -21,7 +21,7 @@ from .storage import ConversationStore, utcnow
 if TYPE_CHECKING:
     from .embed import Embedder
 
-# e5 query-query cosine is compressed: unrelated questions sharing "万柏林…明年" reach 0.91, while
+# e5 query-query cosine is compressed: unrelated questions sharing "<district name>…明年" reach 0.91, while
 # paraphrases score 0.94-0.98 (eval/curated; the fitted curated threshold is 0.946).
 CLUSTER_SIMILARITY = 0.94
 MAX_CLUSTERED = 2000  # newest refused questions clustered at most (keeps the page fast)

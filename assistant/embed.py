@@ -132,7 +132,8 @@ class EmbeddingCache:
             if k not in self._data:
                 first.setdefault(k, i)  # identical texts (boilerplate, replicated documents) embed once
         todo = list(first.values())
-        self.hits, self.misses = len(texts) - len(todo), len(todo)
+        self.hits += len(texts) - len(todo)  # counts add up over calls (nodes, then sentences)
+        self.misses += len(todo)
         step = 16
         for start in range(0, len(todo), step):
             batch = todo[start : start + step]

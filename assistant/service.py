@@ -298,7 +298,7 @@ class Assistant:
 
 
 def _region(issuer: str) -> str:
-    """太原市万柏林区人民政府 -> 太原市万柏林区: the issuer without the name of the office."""
+    """某市某区人民政府 -> 某市某区: the issuer without the name of the office."""
     return re.sub(r"(人民政府|政府|办公室|委员会)+$", "", issuer) or issuer
 
 

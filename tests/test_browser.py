@@ -198,12 +198,14 @@ def files_url(bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
     root = tmp_path_factory.mktemp("files-ui")
     (root / "corpus").mkdir()
-    for name in ("wanbailin-2022-15.txt", "corrections.toml", "synonyms.toml"):
-        shutil.copy(CORPUS / name, root / "corpus" / name)
+    for path in [CORPUS / "wanbailin-2022-15.txt", *CORPUS.glob("*.toml")]:
+        shutil.copy(path, root / "corpus" / path.name)
     shutil.copytree(bot.settings.index_dir / "embeddings-cache", root / "index" / "embeddings-cache")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
     own = Assistant(settings, embedder=bot.embedder, clock=lambda: TODAY)
-    server = uvicorn.Server(uvicorn.Config(create_app(bot=own, settings=settings), host="127.0.0.1", port=0, log_level="warning"))
+    app = create_app(bot=own, settings=settings)
+    app.state.ops.staff.add_user("librarian", "correct horse battery")  # 文件管理 is in the staff workspace
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -217,7 +219,11 @@ def files_url(bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def test_files_tab_previews_adds_and_answers(browser: Browser, files_url: str, files: dict[str, Path]) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
     page = context.new_page()
-    page.goto(files_url + "/", wait_until="load")
+    page.goto(files_url + "/staff/", wait_until="load")
+    page.locator("#pa-login-name").locator("input, textarea").first.fill("librarian")
+    page.locator("#pa-login-password").locator("input, textarea").first.fill("correct horse battery")
+    page.locator("#pa-login-submit").click()
+    expect(page.locator("#pa-whoami")).to_contain_text("librarian", timeout=20_000)
     page.get_by_role("tab", name="文件管理").click()
     page.locator("#pa-files-upload input[type=file]").set_input_files(str(files["plan.docx"]))
     expect(page.locator("#pa-files-preview")).to_contain_text("柏政办发〔2021〕8号", timeout=ANSWER_TIMEOUT)
@@ -227,6 +233,7 @@ def test_files_tab_previews_adds_and_answers(browser: Browser, files_url: str, f
     page.screenshot(path=str(ARTIFACTS / "files-preview.png"), full_page=True)
     page.locator("#pa-files-commit").click()
     expect(page.locator("#pa-files-status")).to_contain_text("已加入", timeout=180_000)
+    page.goto(files_url + "/", wait_until="load")  # the citizens' page opened now shows the new document
     page.get_by_role("tab", name="政策问答").click()
     _ask(page, "惠企政策清单要逐项标注哪些内容？")
     expect(page.locator("#pa-chatbot .pa-chat").last).to_contain_text("柏政办发〔2021〕8号（一）第1条", timeout=ANSWER_TIMEOUT)

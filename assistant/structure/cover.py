@@ -1,7 +1,7 @@
 """Document facts: 文号, issuer, issue date, title, notice, preface, effective date and validity.
 
 Every fact is optional. It is read, in this order, from the cover page (the lines before the first
-numbered heading, as in 万政〔2022〕15号: number, notice, issuer, date), from a web page's
+numbered heading, as in a district action plan: number, notice, issuer, date), from a web page's
 metadata lines (发文字号：…, 成文日期：…), and from the sign-off at the end (issuer, date). The
 effective date and validity come from a sentence like "本办法自2022年6月23日起实施，有效期为五年".
 What is missing is ``None`` and named in the document's warnings.

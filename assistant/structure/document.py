@@ -212,7 +212,7 @@ def _warnings(cover: Cover, validity: Validity | None, titled: bool) -> list[str
     if not titled:
         out.append("no title found; the file name is used as the title")
     if not cover.number:
-        out.append("no document number (文号, e.g. 万政〔2022〕15号) found")
+        out.append("no document number (文号, e.g. X政〔2022〕15号) found")
     if not cover.issuer:
         out.append("no issuing authority (发文机关) found")
     if not cover.issued:

@@ -8,7 +8,7 @@ or 1 / the next overall number for a first child), so "3. " at the start of a wr
 a small jump in the sequence means lost text and raises ``CorpusError`` naming the line.
 
 A unit whose text ends with a department block is complete: text after it belongs to the unit
-above (as in 万政〔2022〕15号, where 工作要求 paragraphs follow the last measure's 责任单位).
+above (as in a district action plan whose 工作要求 paragraphs follow the last measure's 责任单位).
 """
 
 from __future__ import annotations
