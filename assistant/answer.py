@@ -273,7 +273,7 @@ class Answerer:
             return Reply(text, True, [self.citation(facts, text)], list(hits), question=question, confidence=decision.confidence)
         intent = detect_intent(focus + " " + question)
         focus_terms = self.features.terms(focus).alternatives() if focus != question else terms.alternatives()
-        items = [sc.hit.item for sc in decision.cite]
+        items = self._current_first([sc.hit.item for sc in decision.cite], today)
         parts = [
             self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, limit=1 if len(items) > 2 else 2) for item in items
         ]
@@ -283,7 +283,7 @@ class Answerer:
             lines = self._aggregate(parts)
         else:
             lines = self._several(parts)
-        notes = self._notes(parts, intent, today)
+        notes = self._superseded(parts, today) + self._notes(parts, intent, today)
         text = "\n".join(lines + notes)
         cites = [self.citation(p.item, p.quote) for p in parts]
         return Reply(text, True, cites, list(hits), notes=notes, question=question, confidence=decision.confidence)
@@ -340,6 +340,20 @@ class Answerer:
             entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
         who = "；".join(f"{p.tag}{'、'.join(p.item.departments)}" for p in parts if p.item.departments)
         return ["与您相关的规定有以下几类：", *grouped_lines(entries, knowledge.benefit_order), *([f"办理部门：{who}"] if who else [])]
+
+    def _current_first(self, items: list[Item], today: _dt.date) -> list[Item]:
+        """Items of documents in force before those of expired ones (stable otherwise)."""
+        return sorted(items, key=lambda it: self.corpus.document(it.doc_id).in_force(today) is False)
+
+    def _superseded(self, parts: list[_Part], today: _dt.date) -> list[str]:
+        """When items of a document in force and of an expired one are cited together, say which one holds."""
+        docs = {p.item.doc_id: self.corpus.document(p.item.doc_id) for p in parts}
+        current = [d for d in docs.values() if d.in_force(today)]
+        expired = [p for p in parts if docs[p.item.doc_id].in_force(today) is False]
+        if not current or not expired:
+            return []
+        old = "、".join(dict.fromkeys(p.tag for p in expired))
+        return [f"提示：{old}所在文件已过有效期；与现行的《{current[0].title}》不一致之处，以现行文件为准。"]
 
     def _notes(self, parts: list[_Part], intent: Intent, today: _dt.date) -> list[str]:
         """Passed deadlines of what was quoted (or asked about), and an expired document."""

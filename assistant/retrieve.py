@@ -160,13 +160,17 @@ class HybridRetriever:
         return hits
 
     def references(self, query: str, doc_id: str | None = None) -> list[str]:
-        """Keys of measures named explicitly ("第25条") that exist."""
-        doc = self.corpus.document(doc_id)
+        """Keys of measures named explicitly ("第25条") that exist: in the document ``doc_id``, else in
+        the documents the question names (by 文号 or short title), else in any document."""
+        if doc_id:
+            docs = [self.corpus.document(doc_id)]
+        else:
+            named = [d for d in self.corpus.documents if (d.number and d.number in query) or (d.short_title and d.short_title in query)]
+            docs = named or list(self.corpus.documents)
         out = []
         for m in _REF.finditer(query):
             n = int(m.group(1))
-            if any(x.number == n for x in doc.measures):
-                out.append(f"{doc.id}#{n}")
+            out += [f"{d.id}#{n}" for d in docs if any(x.number == n for x in d.measures) and f"{d.id}#{n}" not in out]
         return out
 
     def browse(self, *, department: str | None = None, category: str | None = None, doc_id: str | None = None) -> list[Measure]:

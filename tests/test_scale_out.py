@@ -26,8 +26,8 @@ SECOND = Path(__file__).parent / "data" / "ceshi-2018-3.txt"
 @pytest.fixture(scope="module")
 def two_doc_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("corpus2")
-    for name in ("wanbailin-2022-15.txt", "corrections.toml", "synonyms.toml"):
-        shutil.copy(CORPUS / name, d / name)
+    for path in [CORPUS / "wanbailin-2022-15.txt", *CORPUS.glob("*.toml")]:
+        shutil.copy(path, d / path.name)
     shutil.copy(SECOND, d / SECOND.name)
     return d
 
@@ -45,8 +45,8 @@ def test_second_document_parses_into_the_same_model(two_doc_corpus: Path) -> Non
     assert len(corpus.measures) == 87 and len({m.key for m in corpus.measures}) == 87
 
 
-def test_answers_carry_the_document_and_flag_expiry(two_doc_corpus: Path, tmp_path: Path, embedder: Embedder) -> None:
-    s = Settings(corpus_dir=two_doc_corpus, index_dir=tmp_path / "index")
+def test_answers_carry_the_document_and_flag_expiry(two_doc_corpus: Path, fresh_index_dir: Path, embedder: Embedder) -> None:
+    s = Settings(corpus_dir=two_doc_corpus, index_dir=fresh_index_dir)
     bot = Assistant(s, embedder=embedder, clock=lambda: TODAY)
     reply = bot.ask("夜间经济示范街区奖励多少？")
     assert reply.answered and reply.citations[0].doc_id == "ceshi-2018-3"
@@ -110,9 +110,24 @@ def test_chroma_server_gives_the_same_results(chroma_server: int, bot: Assistant
     assert remote.ask("首次创业补贴多少钱").citations[0].item == 25
 
 
-def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
+def test_unreachable_chroma_server_is_a_clear_error(fresh_index_dir: Path, embedder: Embedder) -> None:
     from assistant import IndexBuildError
 
-    s = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=_free_port())
+    s = Settings(corpus_dir=CORPUS, index_dir=fresh_index_dir, chroma_host="127.0.0.1", chroma_port=_free_port())
     with pytest.raises(IndexBuildError, match="Chroma server"):
         Assistant(s, embedder=embedder)
+
+
+def test_an_item_of_the_document_in_force_comes_before_an_expired_one(
+    two_doc_corpus: Path, fresh_index_dir: Path, embedder: Embedder
+) -> None:
+    from assistant.decide import Decision, Scored
+
+    bot = Assistant(Settings(corpus_dir=two_doc_corpus, index_dir=fresh_index_dir), embedder=embedder, clock=lambda: TODAY)
+    q = "夜市 夜间经济 补贴"
+    hits = {h.item.key: h for h in bot.retrieve(q, top_k=20)}
+    old, new = hits["ceshi-2018-3#1"], hits["wanbailin-2022-15#80"]
+    decision = Decision("answer", [Scored(old, 0.9), Scored(new, 0.8)], confidence=0.9)  # the expired one ranked first
+    reply = bot.answerer.answer(q, q, list(hits.values()), decision, bot.engine.features.terms(q), TODAY)
+    assert [c.doc_id for c in reply.citations] == ["wanbailin-2022-15", "ceshi-2018-3"]
+    assert "【测政〔2018〕3号第1条】所在文件已过有效期" in reply.text and "以现行文件为准" in reply.text
