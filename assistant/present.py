@@ -165,25 +165,27 @@ def lead_department(m: Measure) -> str:
 
 
 def answer_script(bot: Assistant, m: Measure) -> str:
-    """A ready-to-read reply for the hotline: what the measure says and whom to contact."""
-    doc = bot.corpus.document(m.doc_id)
+    """A ready-to-read reply for the hotline: what the item does (its first sentence after the heading,
+    at most 80 characters before the tag), the deadline note, and whom to contact or transfer to."""
+    from .compose import LEAD_MAX_CHARS, clauses
+    from .textutil import sentences
+
+    sents = sentences(m.text)
+    # The heading sentence names the measure; the first sentence after it says what it does.
+    first = sents[1] if len(sents) > 1 else (sents[0] if sents else m.title)
+    key = ""
+    for part in clauses(first):  # as many of its clauses as fit in a breath
+        if len(key) + len(part) > LEAD_MAX_CHARS:
+            break
+        key += part
+    key = (key or m.title).rstrip("，；：。！？")
     lead = lead_department(m)
     others = [d for d in m.departments if d != lead and not d.startswith(("各", "相关"))]
-    body = m.text[len(m.title) + 1 :] if m.text.startswith(m.title) else m.text
-    sentences = [s for s in _SENTENCE.findall(body) if s.strip()]
-    summary = ""
-    for s in sentences:  # the first sentences up to ~160 characters: enough to read aloud
-        if summary and len(summary) + len(s) > 160:
-            summary += "……"
-            break
-        summary += s
     note = bot.answerer.deadline_note(m, bot.clock()).removeprefix("提示：")
     return (
-        f"您好，您咨询的“{m.title}”属于《{doc.title}》（{doc.number or doc.short_title}）{m.label}，"
-        + (f"归在“{m.category}”这一类。" if m.category else "")
-        + f"主要内容是：{summary}"
+        f"{key}【{m.label}】。"
         + (f"\n需要提醒您：{note}" if note else "")
-        + f"\n具体请联系{lead}"
-        + (f"（协办单位：{'、'.join(others)}）" if others else "")
-        + f"，我现在为您转接{lead}。"
+        + f"\n办理部门：{lead}"
+        + (f"（协办：{'、'.join(others)}）" if others else "")
+        + f"，可为您转接{lead}。"
     )

@@ -112,15 +112,11 @@ def build(bot: Assistant, limit: int) -> Refresh:
         label="查询结果（点击一行查看全文）",
         elem_id="pa-op-table",
     )
-    with gr.Row(equal_height=True):
-        number = gr.Number(label="条目编号（所选文件，默认第一份）", precision=0, minimum=1, scale=1)
-        open_btn = gr.Button("查看该条", scale=1)
+    number = gr.State(None)  # the item picked by clicking a row
     detail = gr.HTML(elem_id="pa-op-detail")
     script = gr.Textbox(label="答复话术（可直接朗读）", lines=5, interactive=False, buttons=["copy"], elem_id="pa-op-script")
 
     for trigger in (query.change, document.change, category.change, department.change):
         trigger(console.lookup, [query, document, category, department], [table, keys], trigger_mode="always_last", show_progress="hidden")
     table.select(console.pick, keys, [number, detail, script])
-    number.submit(console.show, [number, document], [detail, script])
-    open_btn.click(console.show, [number, document], [detail, script])
     return Refresh(console.refresh, [document, category, department, table, keys])
