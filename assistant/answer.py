@@ -36,7 +36,9 @@ AGGREGATE_LINE_CHARS = 120  # an aggregate answer's line quotes the sentence up 
 SIM_WEIGHT = 2.0  # e5 similarity (z-score within the item) against word matches; chosen on train/dev fact accuracy
 _MONEY_S = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%")
 _DATE_S = re.compile(r"\d{4}年|\d{1,2}月底")
-_DURATION_S = re.compile(r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月)|当场|即时|当天")
+_DURATION_S = re.compile(
+    r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月)|(?<!\d)\d{1,2}\s*年(?![底前末])|当场|即时|当天"
+)
 SERVICE_NUMBERS = frozenset({"12345"})  # the citizen hotline may be suggested without a citation
 
 _AMOUNT_Q = re.compile(r"多少|几万|几千|金额|额度|限额|钱|补贴|奖励|补助|资金|奖补|比例|税率|百分之|%|减免|减按|扣减|贴息|给啥|给什么")

@@ -23,7 +23,9 @@ _CLAUSE = re.compile(r"[^，；。：！？]+[，；。：！？]?")
 _MONEY = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?万(?=[，。；]|奖励|补贴)")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|个百分点|减半")
 _DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日")
-_DURATION = re.compile(r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月|年内)|当场|即时|当天|立等可取")
+_DURATION = re.compile(
+    r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月|年内)|(?<!\d)\d{1,2}\s*年(?![底前末])|[一二两三四五六七八九十]年|当场|即时|当天|立等可取"
+)
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
 

@@ -90,7 +90,7 @@ class _Manager:
         self.bot, self.kb, self.max_bytes, self.check = bot, kb, max_bytes, check
 
     def allowed(self, session: Any) -> str:
-        """"" when the caller may change the knowledge base, else why not (staff login expired …)."""
+        """ "" when the caller may change the knowledge base, else why not (staff login expired …)."""
         if self.check is None:
             return ""
         try:
@@ -104,7 +104,7 @@ class _Manager:
         return rows, gr.update(choices=[r[0] for r in rows], value=None)
 
     def preview(self, path: str | None, session: Any = None) -> tuple[Any, ...]:
-        if (denied := self.allowed(session)):
+        if denied := self.allowed(session):
             return "", [], gr.update(interactive=False), None, denied
         if not path:
             return "", [], gr.update(interactive=False), None, ""
@@ -116,7 +116,7 @@ class _Manager:
         return preview_html(doc), item_rows(doc), gr.update(interactive=True), path, "解析完成，请核对条目后点击“确认加入知识库”。"
 
     def commit(self, path: str | None, version: float, session: Any = None) -> tuple[Any, ...]:
-        if (denied := self.allowed(session)):
+        if denied := self.allowed(session):
             return gr.skip(), gr.skip(), denied, gr.skip(), gr.skip(), version
         if not path:
             return gr.skip(), gr.skip(), "请先上传文件。", gr.skip(), gr.skip(), version
@@ -134,7 +134,7 @@ class _Manager:
         return rows, choices, done, gr.update(interactive=False), None, version + 1
 
     def remove(self, doc_id: str | None, version: float, session: Any = None) -> tuple[Any, ...]:
-        if (denied := self.allowed(session)):
+        if denied := self.allowed(session):
             return gr.skip(), gr.skip(), denied, version
         if not doc_id:
             return gr.skip(), gr.skip(), "请先选择要删除的文件。", version
