@@ -72,3 +72,36 @@ def test_bearer_tokens_401_without_and_403_for_admin_routes(staff: Staff) -> Non
         conn.execute(sa.update(api_tokens).values(revoked=True))
     with pytest.raises(AccessError, match="revoked"):
         staff.token_user(f"Bearer {admin}")
+
+
+def test_revoking_tokens_and_disabling_an_account_from_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'policy.db'}"
+    env = {"PATH": "/usr/bin:/bin", "POLICY_DATABASE_URL": url, "POLICY_DATA_DIR": str(tmp_path)}
+
+    def user(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "assistant", "user", *args]
+        return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+    assert user("add", "clerk", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    db = Database.open(url)
+    staff = Staff(AccountStore(db), session_hours=1)
+    token = user("token", "clerk").stdout.strip()
+    session = staff.login("clerk", PASSWORD)
+    assert staff.token_user(f"Bearer {token}").name == "clerk"
+    revoked = user("revoke", "clerk")
+    assert revoked.returncode == 0 and "revoked 1 token" in revoked.stdout
+    with pytest.raises(AccessError):
+        staff.token_user(f"Bearer {token}")
+    assert staff.session_user(session).name == "clerk"  # revoking tokens leaves the UI session
+    assert user("disable", "clerk").returncode == 0 and "disabled" in user("list").stdout
+    with pytest.raises(AccessError):
+        staff.session_user(session)
+    assert user("enable", "clerk").returncode == 0 and staff.session_user(session).name == "clerk"
+    missing = user("revoke", "nobody")
+    assert missing.returncode == 2 and "no user named 'nobody'" in missing.stderr
+    db.dispose()

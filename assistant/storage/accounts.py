@@ -82,6 +82,18 @@ class AccountStore:
             row = conn.execute(q).mappings().first()
         return _user(row) if row else None
 
+    def revoke_tokens(self, name: str) -> int:
+        """Revoke every API token of ``name``; the number revoked."""
+        ids = sa.select(users.c.id).where(users.c.name == name).scalar_subquery()
+        with self.db.begin() as conn:
+            q = sa.update(api_tokens).where(api_tokens.c.user_id == ids, api_tokens.c.revoked.is_(False)).values(revoked=True)
+            return int(conn.execute(q).rowcount)
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disable (or enable again) an account: its sessions and tokens stop working at once."""
+        with self.db.begin() as conn:
+            return bool(conn.execute(sa.update(users).where(users.c.name == name).values(disabled=disabled)).rowcount)
+
 
 def _user(row: sa.RowMapping) -> User:
     return User(row["id"], row["name"], bool(row["is_admin"]), bool(row["disabled"]))
