@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compose import Asked, benefit_kind, grouped_lines, lead_clause, lead_line
-from .decide import Decision
+from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
 from .textutil import sentences
@@ -275,7 +275,7 @@ class Answerer:
             return Reply(text, True, [self.citation(facts, text)], list(hits), question=question, confidence=decision.confidence)
         intent = detect_intent(focus + " " + question)
         focus_terms = self.features.terms(focus).alternatives() if focus != question else terms.alternatives()
-        items = self._current_first([sc.hit.item for sc in decision.cite], today)
+        items = self._current_first(decision.cite, today)
         parts = [
             self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, limit=1 if len(items) > 2 else 2) for item in items
         ]
@@ -343,9 +343,14 @@ class Answerer:
         who = "；".join(f"{p.tag}{'、'.join(p.item.departments)}" for p in parts if p.item.departments)
         return ["与您相关的规定有以下几类：", *grouped_lines(entries, knowledge.benefit_order), *([f"办理部门：{who}"] if who else [])]
 
-    def _current_first(self, items: list[Item], today: _dt.date) -> list[Item]:
-        """Items of documents in force before those of expired ones (stable otherwise)."""
-        return sorted(items, key=lambda it: self.corpus.document(it.doc_id).in_force(today) is False)
+    def _current_first(self, cited: Sequence[Scored], today: _dt.date) -> list[Item]:
+        """The cited items, those of a document in force first when they are likely answers too (the
+        ranker gives them better than even odds): two documents saying different things on the question."""
+        expired = {sc.hit.item.key for sc in cited if self.corpus.document(sc.hit.item.doc_id).in_force(today) is False}
+        current = [sc for sc in cited if sc.hit.item.key not in expired and sc.p >= 0.5]
+        if not expired or not current:
+            return [sc.hit.item for sc in cited]
+        return [sc.hit.item for sc in current] + [sc.hit.item for sc in cited if sc not in current]
 
     def _superseded(self, parts: list[_Part], today: _dt.date) -> list[str]:
         """When items of a document in force and of an expired one are cited together, say which one holds."""
