@@ -43,6 +43,8 @@ class BreakerStatus:
     failures: int  # consecutive failed calls (and probes)
     retry_in_s: float | None  # seconds until the next retry while down
     skipped: int  # calls refused since the breaker opened
+    outages: int = 0  # times it opened since it was made
+    skipped_total: int = 0  # calls refused since it was made
 
 
 def describe_error(ex: BaseException | str) -> str:
@@ -98,6 +100,8 @@ class CircuitBreaker:
         self._retry_at = 0.0
         self._trial = False  # a call let through as the trial (no probe)
         self._skipped = 0
+        self._outages = 0
+        self._skipped_total = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -112,6 +116,7 @@ class CircuitBreaker:
                 self._trial = True
                 return True
             self._skipped += 1
+            self._skipped_total += 1
             return False
 
     def success(self) -> None:
@@ -149,6 +154,7 @@ class CircuitBreaker:
             if self._failures < self.threshold:
                 return
             self._state, self._since = DOWN, self._first_failure
+            self._outages += 1
             self._opened_at = self._clock()
             self._wait, self._skipped = self.backoff, 0
             self._retry_at = self._opened_at + self._wait
@@ -175,7 +181,9 @@ class CircuitBreaker:
     def status(self) -> BreakerStatus:
         with self._lock:
             retry = max(0.0, self._retry_at - self._clock()) if self._state == DOWN else None
-            return BreakerStatus(self._state, self._since, self._last_error, self._failures, retry, self._skipped)
+            return BreakerStatus(
+                self._state, self._since, self._last_error, self._failures, retry, self._skipped, self._outages, self._skipped_total
+            )
 
     def close(self) -> None:
         """Stop the background probe (at shutdown; tests)."""

@@ -113,6 +113,9 @@ def test_log_says_it_once_per_outage(caplog: pytest.LogCaptureFixture) -> None:
     assert len(warnings) == 2 and all("down after 2 consecutive failures" in w for w in warnings)
     back = [r.getMessage() for r in caplog.records if "answering again" in r.getMessage()]
     assert len(back) == 2 and "calls skipped meanwhile" in back[0]
+    st = b.status()
+    # Per outage: 50 questions = 2 failures that open it + 7 trials (back-offs 1, 2, 4, 4, 4, 4, 4 s at 0.5 s a question) + 41 skipped.
+    assert st.outages == 2 and st.skipped_total == 2 * 41 and st.skipped == 0
 
 
 def test_many_threads_at_once() -> None:
