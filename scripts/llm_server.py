@@ -42,7 +42,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".cache"
+CACHE = Path(os.environ.get("LLM_SERVER_DIR") or REPO / ".cache")  # state, log, failure (tests use their own)
 STATE = CACHE / "llm-server.json"
 LOG = CACHE / "llm-server.log"
 FAILURE = CACHE / "llm-server.failure"

@@ -79,8 +79,9 @@ def python_tag(python: str) -> str:
     return out.stdout.strip()
 
 
-def key(python: str) -> str:
-    _, flags = cpu_flags()
+def key(python: str, flags: list[str] | None = None) -> str:
+    """The folder name for wheels built here (``flags``: another CPU's, for comparison)."""
+    flags = cpu_flags()[1] if flags is None else flags
     parts = [" ".join(flags), cmake_args(), f"{PACKAGE}=={VERSION}", python_tag(python), platform.machine()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
