@@ -41,7 +41,7 @@ start_server() {
 rc=0
 start_server || rc=$?
 if [ "$rc" -eq 3 ]; then
-    say "the server failed its smoke test: $(cat .cache/llm-server.failure 2>/dev/null)"
+    say "the server died or failed its smoke test: $(cat .cache/llm-server.failure 2>/dev/null)"
     say "rebuilding llama-cpp-python from source for this CPU (once; pip's cache is not used)"
     t_build=$SECONDS
     "$PY" scripts/llm_wheel.py rebuild --python "$PY"
