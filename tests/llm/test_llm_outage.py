@@ -86,7 +86,7 @@ class LocalServer:
     def start(self, timeout: float = 180) -> float:
         """Start it and wait for one short completion; the seconds that took."""
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port), "--n_threads", "2", "--n_ctx", "4096"]
+        cmd += ["--port", str(self.port), "--n_threads", os.environ.get("LLM_THREADS") or "2", "--n_ctx", "4096"]  # as test-llm.sh
         t0 = time.monotonic()
         with open(self.log, "ab") as f:
             self.proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
