@@ -50,9 +50,13 @@ browser:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql; PostgreSQL tests will be skipped"; }
 
-test-llm: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[llm]'
-	bash scripts/test-llm.sh
+# The generative mode against a real local model (scripts/README-llm.md). llama-cpp-python comes from
+# .cache/wheels/<CPU key>/ (built there when missing, never from pip's cache); the server is smoke-tested
+# after start and rebuilt once if it dies. LLM_PY: the interpreter to use; from a git worktree that
+# shares another checkout's venv, `make test-llm LLM_PY=/path/to/.venv/bin/python` (no venv update).
+LLM_PY ?= $(BIN)/python
+test-llm: $(if $(filter $(BIN)/python,$(LLM_PY)),$(STAMP))
+	PY=$(LLM_PY) bash scripts/test-llm.sh
 
 clean:
 	rm -rf index/current index/builds .pytest_cache

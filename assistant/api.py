@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from .feedback import FeedbackSink
+from .llm import llm_status
 from .present import describe, document_json, measure_json, measure_summary
 from .service import Assistant
 from .settings import Settings
@@ -216,6 +217,9 @@ def make_router(bot: Assistant, feedback_log: FeedbackSink, settings: Settings, 
 
     @router.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", "measures": len(bot.corpus.measures), "index": bot.index.manifest.get("build_id")}
+        """``status`` is "degraded" while the configured LLM is down (answers are then extractive)."""
+        llm = llm_status(bot.llm)
+        status = "degraded" if llm["llm"] == "down" else "ok"
+        return {"status": status, "measures": len(bot.corpus.measures), "index": bot.index.manifest.get("build_id"), **llm}
 
     return router

@@ -31,6 +31,10 @@ appended when their numbers are grounded in the cited items.
 
 Any failure (timeout, connection or HTTP error, bad output) returns the
 extractive reply with ``mode="llm-fallback"``; nothing is raised to the caller.
+Calls go through a :class:`~assistant.breaker.CircuitBreaker`: after a few
+consecutive connection failures or timeouts the server is not called at all
+(no delay per question) until a background probe finds it answering again;
+:func:`llm_status` reports the state for ``/healthz`` and the chat.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from .answer import grounding_violations
+from .breaker import BreakerStatus, CircuitBreaker, describe_error
 from .dialog import resolve
 from .errors import ConfigError, LLMError
 from .settings import Settings
@@ -64,6 +69,8 @@ CONDENSE_MIN_OVERLAP = 0.8  # share of the rule-based rewrite's characters the L
 CONDENSE_MAX_NEW_CHARS = 4  # characters the rewrite may add that no user turn contains
 ITEM_CHARS = 200  # per item in the prompt, cut at sentence ends (the first sentence is always kept)
 MAX_SEGMENTS = 8  # sentences kept from the model (the prompt asks for at most 3)
+PROBE_TIMEOUT = 30.0  # a one-token completion; a cold server on 2 cores needs a few seconds for the first one
+PROBE_PROMPT = "你好"
 HISTORY_TURNS = 4  # messages of history shown to condense (two exchanges)
 MIN_SUPPORT = 0.5  # share of a sentence's character pairs in its items or the question (faithful: ≥ 0.55, made up: ≤ 0.46 here)
 MIN_NEW_CHARS = 3  # an answer must add this many characters the question lacks ("个体户刻章免费【第3条】" adds none)
@@ -157,6 +164,9 @@ class LLMAnswerer:
     ``timeout`` bounds each whole call (seconds, wall clock), whatever the
     client's own timeouts; ``condense_llm`` (default: ``llm``) may be a copy
     with a smaller ``max_tokens``. ``secret`` is redacted from logged errors.
+    ``breaker`` (default: opens after 3 failures, first call after the back-off
+    is the trial) guards every call; ``probe_llm`` (a copy with ``max_tokens=1``)
+    makes the default breaker retry in the background instead.
     """
 
     def __init__(
@@ -168,6 +178,8 @@ class LLMAnswerer:
         condense_llm: LLM | None = None,
         condense_timeout: float = CONDENSE_TIMEOUT,
         secret: str | None = None,
+        breaker: CircuitBreaker | None = None,
+        probe_llm: LLM | None = None,
     ) -> None:
         if timeout <= 0:
             raise ConfigError(f"LLM timeout must be positive, got {timeout}")
@@ -177,6 +189,9 @@ class LLMAnswerer:
         self.timeout = timeout
         self.condense_timeout = min(condense_timeout, timeout)
         self._secret = secret
+        self.probe_llm = probe_llm
+        self.probe_timeout = min(PROBE_TIMEOUT, timeout)
+        self.breaker = breaker or CircuitBreaker(probe=self.probe if probe_llm is not None else None, redact=secret)
         # Calls run on worker threads so that a hung request cannot hold up an answer past ``timeout``.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
@@ -202,14 +217,25 @@ class LLMAnswerer:
         llm = OpenAILike(**common, timeout=settings.llm_timeout, max_tokens=MAX_TOKENS)
         condense_timeout = min(CONDENSE_TIMEOUT, settings.llm_timeout)
         condense_llm = OpenAILike(**common, timeout=condense_timeout, max_tokens=CONDENSE_MAX_TOKENS)
-        return cls(
+        probe_timeout = min(PROBE_TIMEOUT, settings.llm_timeout)
+        probe_llm = OpenAILike(**common, timeout=probe_timeout, max_tokens=1)
+        answerer = cls(
             llm,
             corpus,
             timeout=settings.llm_timeout,
             condense_llm=condense_llm,
             condense_timeout=condense_timeout,
             secret=settings.llm_api_key,
+            probe_llm=probe_llm,
         )
+        answerer.breaker = CircuitBreaker(
+            failures=settings.llm_breaker_failures,
+            backoff=settings.llm_breaker_backoff,
+            max_backoff=settings.llm_breaker_max_backoff,
+            probe=answerer.probe,
+            redact=settings.llm_api_key,
+        )
+        return answerer
 
     def __repr__(self) -> str:  # the wrapped client's repr would show its api_key
         return f"LLMAnswerer(llm={type(self.llm).__name__}, timeout={self.timeout:g})"
@@ -255,10 +281,8 @@ class LLMAnswerer:
         if not reply.answered or not reply.citations:
             return reply
         mats = self.materials(reply)
-        try:
-            raw = self._chat(self.llm, self.messages(resolved, mats), self.timeout)
-        except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
-            self._warn("rewrite", ex)
+        raw = self._call("rewrite", self.llm, self.messages(resolved, mats), self.timeout)
+        if raw is None:
             return _fallback(reply)
         return self._finish(raw, reply, hits, mats)
 
@@ -287,11 +311,9 @@ class LLMAnswerer:
                 lines.append(f"用户：{content[:100]}")
         user = "对话：\n" + "\n".join(lines) + f"\n\n追问：{question}\n改写后的问题："
         msgs = [ChatMessage(role=MessageRole.SYSTEM, content=CONDENSE_PROMPT), ChatMessage(role=MessageRole.USER, content=user)]
-        try:
-            raw = self._chat(self.condense_llm, msgs, self.condense_timeout)
-        except Exception as ex:  # noqa: BLE001 - the rule-based rewrite is the fallback
-            self._warn("condense", ex)
-            return None
+        raw = self._call("condense", self.condense_llm, msgs, self.condense_timeout)
+        if raw is None:
+            return None  # the rule-based rewrite is the fallback
         out = _condensed(raw, question, history)
         log.info("LLM condense %r -> %r (raw %r)", question, out, raw.strip()[:100])
         return out
@@ -445,6 +467,28 @@ class LLMAnswerer:
 
     # --- calls -----------------------------------------------------------------------
 
+    def status(self) -> BreakerStatus:
+        """Whether the server is answering ("ok") or skipped after failures ("down"), since when, and why."""
+        return self.breaker.status()
+
+    def probe(self) -> None:
+        """One one-token completion (the breaker's background retry); raises if the server does not answer."""
+        llm = self.probe_llm or self.condense_llm
+        self._chat(llm, [ChatMessage(role=MessageRole.USER, content=PROBE_PROMPT)], self.probe_timeout)
+
+    def _call(self, what: str, llm: LLM, messages: list[ChatMessage], timeout: float) -> str | None:
+        """The model's text, or None when the breaker is open or the call failed (recorded in the breaker)."""
+        if not self.breaker.allow():
+            log.debug("LLM %s skipped: the server is down (%s)", what, self.breaker.status().last_error)
+            return None
+        try:
+            raw = self._chat(llm, messages, timeout)
+        except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
+            self._failed(what, ex)
+            return None
+        self.breaker.success()
+        return raw
+
     def _chat(self, llm: LLM, messages: list[ChatMessage], timeout: float) -> str:
         future = self._pool.submit(llm.chat, messages)
         try:
@@ -454,12 +498,16 @@ class LLMAnswerer:
             raise LLMError(f"the LLM gave no answer within {timeout:g} s") from None
         return str(response.message.content or "")
 
-    def _warn(self, what: str, ex: BaseException) -> None:
-        """One warning line, with the API key (if any) redacted from the error text."""
-        msg = " ".join(str(ex).split())[:200]
+    def _failed(self, what: str, ex: BaseException) -> None:
+        """Count the failure in the breaker; one INFO line (the breaker warns once when it opens).
+
+        The API key (if any) is redacted from the error text.
+        """
+        msg = describe_error(ex)
         if self._secret:
             msg = msg.replace(self._secret, "***")
-        log.warning("LLM %s failed (%s: %s); using the extractive answer", what, type(ex).__name__, msg)
+        log.info("LLM %s failed (%s); using the extractive answer", what, msg)
+        self.breaker.failure(ex)
 
     def _item(self, c: Citation) -> Item | None:
         doc = self.corpus.document(c.doc_id or None)
@@ -473,18 +521,28 @@ class AnswerStream(Iterator[str]):
 
     ``first_token_s`` is the time from the start to the model's first token,
     ``first_text_s`` to the first yielded piece, ``total_s`` to the end.
+    ``outcome`` says what happened, for a UI to explain a fallback: "llm" (the
+    verified answer), "rejected" (the model answered but failed verification),
+    "error" (the call failed), "skipped" (the breaker is open: not called) or
+    "extractive" (nothing to rewrite: a refusal, a curated answer, no LLM).
     """
 
-    def __init__(self, answerer: LLMAnswerer, resolved: str, reply: Reply, hits: Sequence[Hit]) -> None:
+    def __init__(self, answerer: LLMAnswerer | None, resolved: str, reply: Reply, hits: Sequence[Hit]) -> None:
         self.answerer = answerer
         self.resolved = resolved
         self.extractive = reply
         self.hits = list(hits)
         self.reply: Reply | None = None
+        self.outcome = ""
         self.first_token_s: float | None = None
         self.first_text_s: float | None = None
         self.total_s: float | None = None
         self._it = self._run()
+
+    @classmethod
+    def done(cls, reply: Reply) -> AnswerStream:
+        """A stream with nothing to stream: ``reply`` as it is (extractive mode, refusals, curated answers)."""
+        return cls(None, reply.question, reply, reply.hits)
 
     def __next__(self) -> str:
         return next(self._it)
@@ -493,8 +551,11 @@ class AnswerStream(Iterator[str]):
         a = self.answerer
         reply = self.extractive
         t0 = time.perf_counter()
-        if not reply.answered or not reply.citations:
-            self.reply, self.total_s = reply, 0.0
+        if a is None or not reply.answered or not reply.citations:
+            self.reply, self.outcome, self.total_s = reply, "extractive", 0.0
+            return
+        if not a.breaker.allow():
+            self.reply, self.outcome, self.total_s = _fallback(reply), "skipped", 0.0
             return
         mats = a.materials(reply)
         by_tag = _tag_index(mats)
@@ -511,6 +572,7 @@ class AnswerStream(Iterator[str]):
                     continue
                 if self.first_token_s is None:
                     self.first_token_s = time.perf_counter() - t0
+                    a.breaker.success()  # the server answers (whatever becomes of the answer)
                 raw += delta
                 if not _SEG_END.search(delta):
                     continue
@@ -519,7 +581,7 @@ class AnswerStream(Iterator[str]):
                     log.info(
                         "LLM answer not used (未找到 or a tag that is not a given item: %r); showing the extractive answer", done[:300]
                     )
-                    self.reply = _fallback(reply)
+                    self.reply, self.outcome = _fallback(reply), "rejected"
                     return  # closing the stream lets the server stop generating
                 visible = a.visible(done, by_tag, self.resolved)
                 if visible.startswith(shown) and len(visible) > len(shown):
@@ -528,21 +590,42 @@ class AnswerStream(Iterator[str]):
                         self.first_text_s = time.perf_counter() - t0
                     yield piece
         except Exception as ex:  # noqa: BLE001 - any client error means "use the extractive answer"
-            a._warn("stream", ex)
-            self.reply = _fallback(reply)
+            a._failed("stream", ex)
+            self.reply, self.outcome = _fallback(reply), "error"
             return
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
             self.total_s = time.perf_counter() - t0
+            if not self.outcome and self.first_token_s is None:
+                a.breaker.abandon()  # closed by the reader before the server said anything: no verdict
+        if self.first_token_s is None:
+            a.breaker.success()  # an empty answer is still an answer
         self.reply = a._finish(raw, reply, self.hits, mats)
+        self.outcome = "llm" if self.reply.mode == "llm" else "rejected"
         self.total_s = time.perf_counter() - t0
         # The final text usually extends what was shown (departments, notes, a last unterminated sentence).
         if self.reply.mode == "llm" and self.reply.text.startswith(shown) and len(self.reply.text) > len(shown):
             if self.first_text_s is None:
                 self.first_text_s = self.total_s
             yield self.reply.text[len(shown) :]
+
+
+def llm_status(answerer: object | None) -> dict[str, Any]:
+    """``{"llm": "disabled" | "ok" | "down"}``, and while down ``llm_since`` (ISO time), ``llm_error``, ``llm_retry_in_s``."""
+    status = getattr(answerer, "status", None)
+    if answerer is None or status is None:
+        return {"llm": "disabled"}
+    st: BreakerStatus = status()
+    if st.state != "down":
+        return {"llm": "ok"}
+    return {
+        "llm": "down",
+        "llm_since": st.since.isoformat(timespec="seconds"),
+        "llm_error": st.last_error,
+        "llm_retry_in_s": None if st.retry_in_s is None else round(st.retry_in_s, 1),
+    }
 
 
 # --- helpers -----------------------------------------------------------------------------

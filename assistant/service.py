@@ -9,7 +9,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from .parse import load_corpus
 from .retrieve import HybridRetriever, Mode
 from .settings import Settings
 from .types import Corpus, Hit, Measure, Reply
+
+if TYPE_CHECKING:
+    from .llm import AnswerStream
 
 log = logging.getLogger("assistant")
 
@@ -172,6 +175,27 @@ class Assistant:
         if self.llm is not None and reply.answered:
             reply = self.llm.rewrite(an.typed, reading.question, reply, reading.hits, self.clock())
         return reply
+
+    def ask_stream(self, question: Any, history: Sequence[dict[str, str]] | None = None) -> AnswerStream:
+        """Like :meth:`ask`, but an LLM answer arrives sentence by sentence as each passes verification.
+
+        Iterate the stream for the verified pieces, then read ``stream.reply`` (the final reply,
+        extractive on a fallback) and ``stream.outcome``. Without an LLM, and for refusals and
+        curated answers, the stream yields nothing and ``reply`` is what ``ask`` returns.
+        """
+        from .llm import AnswerStream
+
+        eng = self._engine
+        an = self.analyse(question, history, engine=eng)
+        if an.early is not None:
+            return AnswerStream.done(an.early)
+        reading, decision = self.decide(an)
+        reply = eng.answerer.answer(reading.question, an.typed, reading.hits, decision, reading.terms, self.clock())
+        reply = self._enforce_grounding(reply, eng.corpus)
+        if self.llm is None or not reply.answered or not hasattr(self.llm, "stream"):
+            return AnswerStream.done(reply)
+        stream: AnswerStream = self.llm.stream(an.typed, reading.question, reply, reading.hits, self.clock())
+        return stream
 
     def analyse(
         self,

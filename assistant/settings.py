@@ -75,6 +75,11 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)  # never logged
     llm_timeout: float = 60.0
+    # Circuit breaker: after this many consecutive failed calls (connection, timeout, HTTP error) the LLM
+    # is not called; a background probe retries after the back-off, doubled after each failed retry up to the cap.
+    llm_breaker_failures: int = 3
+    llm_breaker_backoff: float = 5.0
+    llm_breaker_max_backoff: float = 300.0
     host: str = "127.0.0.1"
     port: int = 7860
     # Service operation (issue 13). None means SQLite at data_dir/policy.db (WAL).
@@ -106,6 +111,9 @@ class Settings:
             llm_model=env.get("POLICY_LLM_MODEL") or None,
             llm_api_key=env.get("POLICY_LLM_API_KEY") or None,
             llm_timeout=_float(env, "POLICY_LLM_TIMEOUT", d.llm_timeout),
+            llm_breaker_failures=_int(env, "POLICY_LLM_BREAKER_FAILURES", d.llm_breaker_failures, 1, 1000),
+            llm_breaker_backoff=_float(env, "POLICY_LLM_BREAKER_BACKOFF", d.llm_breaker_backoff),
+            llm_breaker_max_backoff=_float(env, "POLICY_LLM_BREAKER_MAX_BACKOFF", d.llm_breaker_max_backoff),
             host=env.get("POLICY_HOST") or d.host,
             port=_int(env, "POLICY_PORT", d.port, 0, 65535),
             database_url=env.get("POLICY_DATABASE_URL") or None,

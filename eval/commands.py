@@ -76,8 +76,22 @@ def cmd_retrieval(args: argparse.Namespace) -> int:
 def run_answers(bot: Assistant, qs: list[Question]) -> tuple[dict[str, Any], list[Any]]:
     for q in qs[:3]:  # warm caches so latency is the warm figure
         bot.ask(q.text)
+    before = _llm_counts(bot)
     records = [ask_question(bot, q) for q in _progress(qs, "answers")]
-    return answer_metrics(records), records
+    metrics = answer_metrics(records)
+    if before is not None:  # an LLM outage during the run turns answers into fallbacks: say so
+        after = _llm_counts(bot) or before
+        metrics["llm_outages"], metrics["llm_skipped"] = after[0] - before[0], after[1] - before[1]
+    return metrics, records
+
+
+def _llm_counts(bot: Assistant) -> tuple[int, int] | None:
+    """(outages, calls skipped) of the LLM's circuit breaker so far; None without an LLM."""
+    status = getattr(bot.llm, "status", None)
+    if status is None:
+        return None
+    st = status()
+    return st.outages, st.skipped_total
 
 
 def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
@@ -103,6 +117,8 @@ def print_answers(m: dict[str, Any], mode: str = "extractive") -> None:
     )
     if mode == "llm":
         print(f"  modes {m['modes']}  fallback rate {m['fallback_rate']:.3f}")
+        if m.get("llm_outages"):
+            print(f"  the LLM was down {m['llm_outages']} time(s) during the run: {m['llm_skipped']} call(s) skipped, counted as fallbacks")
 
 
 def cmd_answers(args: argparse.Namespace) -> int:

@@ -8,8 +8,9 @@
 
 `start` runs ``python -m llama_cpp.server --model PATH --host 127.0.0.1 --port P
 --n_threads T --n_ctx C`` in its own process group (log: .cache/llm-server.log),
-waits until GET /v1/models answers, records pid and URL in .cache/llm-server.json
-and prints, on stdout only:
+waits until GET /v1/models answers, then runs one short chat completion (the smoke
+test: a server built for another CPU answers /v1/models and dies at its first
+completion), records pid and URL in .cache/llm-server.json and prints, on stdout only:
 
     export POLICY_LLM_BASE_URL=http://127.0.0.1:P/v1
     export POLICY_LLM_MODEL=<id reported by /v1/models>
@@ -17,6 +18,12 @@ and prints, on stdout only:
 so ``eval "$(python scripts/llm_server.py start --model ...)"`` sets both.
 Without --alias the server's model id is the --model path exactly as passed
 (this script passes it as an absolute path). Standard library only.
+
+Exit codes of `start`: 0 ready; 2 usage (no model file, a server already running);
+3 the server is broken: it died (the signal is named: SIGILL means instructions this
+CPU lacks) or failed the smoke completion — rebuilding llama-cpp-python for this CPU
+may help (scripts/test-llm.sh does, once); 1 anything else (e.g. no answer in time).
+On a failure, the cause is also written to .cache/llm-server.failure.
 """
 
 from __future__ import annotations
@@ -35,9 +42,13 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".cache"
+CACHE = Path(os.environ.get("LLM_SERVER_DIR") or REPO / ".cache")  # state, log, failure (tests use their own)
 STATE = CACHE / "llm-server.json"
 LOG = CACHE / "llm-server.log"
+FAILURE = CACHE / "llm-server.failure"
+BROKEN = 3  # exit code: the server died or failed its smoke test (a rebuild may help)
+SMOKE_PROMPT = "你好"
+SMOKE_TOKENS = 8
 
 
 def log(msg: str) -> None:
@@ -94,6 +105,62 @@ def get_models(base_url: str, timeout: float = 2.0) -> dict | None:
     return None
 
 
+def death(rc: int) -> str:
+    """'killed by SIGILL (illegal instruction: …)' for a negative return code, else 'exited with code N'."""
+    if rc >= 0:
+        return f"exited with code {rc}"
+    try:
+        name = signal.Signals(-rc).name
+    except ValueError:
+        name = f"signal {-rc}"
+    hint = {
+        "SIGILL": "illegal instruction: llama-cpp-python was built for CPU instructions this CPU lacks",
+        "SIGSEGV": "segmentation fault, or a general protection fault: often a build for another CPU",
+        "SIGBUS": "bus error",
+        "SIGKILL": "killed: out of memory, or stopped from outside",
+    }.get(name, "")
+    return f"killed by {name}" + (f" ({hint})" if hint else "")
+
+
+def kernel_trap(pid: int) -> str:
+    """The kernel's line about ``pid`` (``traps: python[pid] trap invalid opcode … in libllama.so``), if readable."""
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    lines = [ln for ln in out.splitlines() if f"[{pid}]" in ln and ("traps:" in ln or "segfault" in ln)]
+    return lines[-1].split("] ", 1)[-1].strip() if lines else ""
+
+
+def smoke(base_url: str, timeout: float) -> tuple[bool, str, float]:
+    """(ok, what happened, seconds) for one short chat completion."""
+    body = json.dumps(
+        {"messages": [{"role": "user", "content": SMOKE_PROMPT}], "max_tokens": SMOKE_TOKENS, "temperature": 0}
+    ).encode()
+    req = urllib.request.Request(
+        f"{base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            data = json.loads(r.read())
+        text = data["choices"][0]["message"]["content"]
+    except urllib.error.HTTPError as ex:
+        return False, f"the completion failed with HTTP {ex.code}: {ex.read()[:200]!r}", time.monotonic() - t0
+    except (TimeoutError, OSError, ValueError, KeyError, IndexError, TypeError) as ex:
+        return False, f"the completion failed ({type(ex).__name__}: {ex})", time.monotonic() - t0
+    if not isinstance(text, str):
+        return False, f"the completion returned no text: {data!r:.200}", time.monotonic() - t0
+    return True, f"answered {text.strip()[:40]!r}", time.monotonic() - t0
+
+
+def fail(cause: str, log_start: int) -> None:
+    """Say why the server is not usable, with this run's log tail, and keep the cause for scripts."""
+    log(f"ERROR: {cause}. Log: {LOG}. Log tail:")
+    print(log_tail(start=log_start), file=sys.stderr)
+    FAILURE.write_text(f"{cause} (log: {LOG})\n")
+
+
 def read_state() -> dict | None:
     try:
         return json.loads(STATE.read_text())
@@ -131,6 +198,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         )
         return 1
     STATE.unlink(missing_ok=True)
+    FAILURE.unlink(missing_ok=True)
 
     port = args.port or free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -174,11 +242,9 @@ def cmd_start(args: argparse.Namespace) -> int:
         while time.monotonic() < deadline:
             rc = proc.poll()
             if rc is not None:
-                log(
-                    f"ERROR: llama_cpp.server exited with code {rc} before answering. Log tail:"
-                )
-                print(log_tail(start=log_start), file=sys.stderr)
-                return 1
+                trap = kernel_trap(proc.pid)
+                fail(f"llama_cpp.server {death(rc)} before answering" + (f"; kernel: {trap}" if trap else ""), log_start)
+                return BROKEN if rc < 0 else 1
             models = get_models(base_url)
             if models is not None:
                 break
@@ -187,12 +253,29 @@ def cmd_start(args: argparse.Namespace) -> int:
         kill_group(proc.pid)
         raise
     if models is None:
-        log(
-            f"ERROR: no answer from {base_url}/models within {args.timeout:.0f} s. Log tail:"
-        )
-        print(log_tail(start=log_start), file=sys.stderr)
+        fail(f"no answer from {base_url}/models within {args.timeout:.0f} s", log_start)
         kill_group(proc.pid)
         return 1
+    ready_s = time.monotonic() - t0
+
+    smoke_s = None
+    if args.smoke:
+        ok, what, smoke_s = smoke(base_url, args.smoke_timeout)
+        rc = proc.poll()
+        if rc is None and not ok:
+            time.sleep(1.0)  # a dropped connection is often the process dying: give it a moment
+            rc = proc.poll()
+        if rc is not None:
+            trap = kernel_trap(proc.pid)
+            cause = f"llama_cpp.server answered /v1/models, then {death(rc)} during the smoke completion"
+            fail(cause + (f"; kernel: {trap}" if trap else ""), log_start)
+            return BROKEN
+        if not ok:
+            kill_group(proc.pid)
+            timed_out = "timed out" in what or "TimeoutError" in what
+            fail(f"llama_cpp.server is running but {what}", log_start)
+            return 1 if timed_out else BROKEN
+        log(f"smoke completion {what} in {smoke_s:.1f} s")
 
     try:
         model_id = models["data"][0]["id"]
@@ -208,11 +291,13 @@ def cmd_start(args: argparse.Namespace) -> int:
         "ctx": args.ctx,
         "log": str(LOG),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "ready_after_s": round(time.monotonic() - t0, 2),
+        "ready_after_s": round(ready_s, 2),
+        "smoke_s": None if smoke_s is None else round(smoke_s, 2),
     }
     STATE.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
     log(
-        f"ready after {state['ready_after_s']} s: pid {proc.pid}, {base_url}, model id {model_id!r}"
+        f"ready after {state['ready_after_s']} s (+ smoke completion {state['smoke_s']} s): "
+        f"pid {proc.pid}, {base_url}, model id {model_id!r}"
     )
     print(f"export POLICY_LLM_BASE_URL={shlex.quote(base_url)}")
     print(f"export POLICY_LLM_MODEL={shlex.quote(model_id)}")
@@ -261,6 +346,18 @@ def main(argv: list[str] | None = None) -> int:
         help="--model_alias for the server (default: the model path is the id)",
     )
     s.add_argument("--timeout", type=float, default=120.0)
+    s.add_argument(
+        "--no-smoke",
+        dest="smoke",
+        action="store_false",
+        help="skip the smoke completion after start (not recommended)",
+    )
+    s.add_argument(
+        "--smoke-timeout",
+        type=float,
+        default=180.0,
+        help="seconds for the smoke completion (a cold server on 2 busy cores needs tens of seconds)",
+    )
     s.add_argument(
         "--python",
         default=sys.executable,

@@ -199,7 +199,7 @@ def test_document_facts(client: httpx.Client) -> None:
 def test_healthz(client: httpx.Client, live_bot: Assistant) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "measures": 84, "index": live_bot.index.manifest["build_id"]}
+    assert r.json() == {"status": "ok", "measures": 84, "index": live_bot.index.manifest["build_id"], "llm": "disabled"}
 
 
 # --- input limits: always a clear 4xx, never a 500 ------------------------------------------------

@@ -2,6 +2,11 @@
 
 The chat keeps the raw conversation in a ``gr.State`` and sends only rendered
 HTML to the ``gr.Chatbot``, so follow-ups see exactly what was asked and said.
+
+With an LLM configured, the reply streams the sentences that pass verification
+(``Assistant.ask_stream``); when the model's answer is not used, the extractive
+answer replaces it under a visible "已改用原文摘录", and while the LLM is down
+(its circuit breaker is open) a notice above the chat says so.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from ..feedback import MAX_COMMENT_CHARS, FeedbackSink
+from ..llm import llm_status
 from ..present import describe
 from ..service import Assistant
 from ..types import Reply
@@ -27,6 +33,14 @@ log = logging.getLogger("assistant.ui")
 EXAMPLES = ("我新开个体户能领多少补贴？", "高企认定有什么奖励？", "餐饮从业人员健康证怎么办？", "这个文件什么时候到期？")
 _PENDING = '<div class="pa-chat">正在查找相关条款…</div>'
 STREAM_DELAY = 0.04  # seconds between streamed sentences: fast, but visibly progressive
+LLM_DOWN = "生成模式暂不可用，已使用原文摘录"
+FALLBACK = '<div class="pa-fallback">（已改用原文摘录）</div>'  # above the extractive text that replaced the model's
+NOTICE_EVERY = 10.0  # seconds between status checks of an open page, so the notice also goes away by itself
+
+
+def llm_notice(bot: Assistant) -> str:
+    """The notice shown while the configured LLM is down ("" otherwise)."""
+    return LLM_DOWN if llm_status(bot.llm)["llm"] == "down" else ""
 
 
 def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operations | None = None) -> None:
@@ -44,25 +58,38 @@ def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operation
         before = list(display)
         pending = [*before, {"role": "user", "content": chat_html(question)}, {"role": "assistant", "content": _PENDING}]
         if question.strip():
-            yield pending, pending, history, "", "", gr.skip(), ""
+            yield pending, pending, history, "", "", gr.skip(), "", gr.skip()
+        streamed, head = "", ""
         try:
             t0 = time.perf_counter()
-            reply: Reply = bot.ask(question, history)
+            if bot.llm is None:
+                reply: Reply = bot.ask(question, history)
+            else:
+                stream = bot.ask_stream(question, history)
+                for piece in stream:  # verified sentences, as the model writes them
+                    streamed += piece
+                    shown = [*pending[:-1], {"role": "assistant", "content": chat_html(streamed)}]
+                    yield shown, shown, history, "", "", gr.skip(), "", gr.skip()
+                if stream.reply is None:  # set when the iteration ends; cannot happen
+                    raise RuntimeError("the answer stream ended without a reply")
+                reply = stream.reply
+                head = FALLBACK if stream.outcome in ("rejected", "error") else ""
             rid = _record(ops, reply, question, history, time.perf_counter() - t0, request)
         except Exception as ex:  # noqa: BLE001 - shown as a message, never a traceback
             status, zh, _ = describe(ex, limit=limit)
             if status >= 500:
                 log.exception("answering failed")
-            yield before, before, history, question, gr.skip(), gr.skip(), f"⚠️ {zh}"
+            yield before, before, history, question, gr.skip(), gr.skip(), f"⚠️ {zh}", gr.skip()
             return
-        for part in chunks(reply.text):
-            shown = [*pending[:-1], {"role": "assistant", "content": chat_html(part)}]
-            yield shown, shown, history, "", "", gr.skip(), ""
-            time.sleep(STREAM_DELAY)
-        shown = [*pending[:-1], {"role": "assistant", "content": chat_html(reply.text)}]
+        if not streamed and not head:  # extractive (or the LLM skipped while down): sentence by sentence as before
+            for part in chunks(reply.text):
+                shown = [*pending[:-1], {"role": "assistant", "content": chat_html(part)}]
+                yield shown, shown, history, "", "", gr.skip(), "", gr.skip()
+                time.sleep(STREAM_DELAY)
+        shown = [*pending[:-1], {"role": "assistant", "content": head + chat_html(reply.text)}]
         history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": reply.text}]
         last = {"question": question, "answer": reply.text, "labels": [c.label for c in reply.citations], "id": rid}
-        yield shown, shown, history, "", citation_cards(bot, reply.citations), last, ""
+        yield shown, shown, history, "", citation_cards(bot, reply.citations), last, "", llm_notice(bot)
 
     def rate(rating: str, last: dict[str, Any] | None, comment: str) -> tuple[str, str]:
         if not last:
@@ -80,6 +107,10 @@ def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operation
     history = gr.State([])
     display = gr.State([])
     last = gr.State(None)
+    if bot.llm is not None:  # re-read on page load and every few seconds while the page is open
+        status_notice = gr.Markdown(lambda: llm_notice(bot), every=NOTICE_EVERY, elem_id="pa-llm-notice")
+    else:
+        status_notice = gr.Markdown("", elem_id="pa-llm-notice")
     chatbot = gr.Chatbot(
         label="政策问答",
         height=440,
@@ -112,7 +143,7 @@ def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operation
 
     chat_io: dict[str, Any] = {
         "inputs": [msg, history, display],
-        "outputs": [chatbot, display, history, msg, cards, last, notice],
+        "outputs": [chatbot, display, history, msg, cards, last, notice, status_notice],
         "concurrency_limit": 4,  # bot.ask is thread-safe; a few citizens may ask at once
     }
     msg.submit(respond, **chat_io)
