@@ -48,6 +48,7 @@ _DEADLINE_Q = re.compile(
 _DEPT_Q = re.compile(r"哪个部门|什么部门|哪个单位|哪些部门|部门|找谁|找哪|去哪|哪里办|在哪办|哪儿办|负责|归谁|谁管|转接|转给|转哪|责任单位")
 _NUM = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|元|万|亿|年|个月|月|日|小时|个工作日|个|家|户|人|套|份|平方米|倍)?")
 _TAG = re.compile(r"【[^【】]{1,40}】")
+_BARE_NUMBER_Q = re.compile(r"多少|几[个家项次份户人年天]?")  # "how many / how much" without a unit the kinds know
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def _asked(question: str, intent: Intent) -> Asked:
         date="date" in kinds,
         duration="duration" in kinds,
         department=intent.department,
+        number="count" in kinds or (not kinds - {"procedure", "materials", "fee"} and bool(_BARE_NUMBER_Q.search(question))),
     )
 
 

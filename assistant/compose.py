@@ -26,6 +26,10 @@ _DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日")
 _DURATION = re.compile(
     r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月|年内)|(?<!\d)\d{1,2}\s*年(?![底前末])|[一二两三四五六七八九十]年|当场|即时|当天|立等可取"
 )
+_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|家|项|次|份|户|人|年|天)")
+# Endings of a condition clause in Chinese legal and policy prose (grammar, not any document's words).
+_CONDITION_END = re.compile(r"(?:的|时|后|前|起|以上|以下|以内|期间|情况下|前提下)，$")
+CONDITION_PENALTY = 4.0  # more than a kind match: a bare condition does not answer, whatever it holds
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
 
@@ -39,11 +43,12 @@ class Asked:
     date: bool = False
     duration: bool = False
     department: bool = False
+    number: bool = False  # "多少 / 几…" with no unit the other kinds know: any figure answers it
 
     @property
     def kind(self) -> bool:
         """Whether a particular kind of answer (not just a topic) was asked for."""
-        return self.amount or self.percent or self.date or self.duration
+        return self.amount or self.percent or self.date or self.duration or self.number
 
 
 def clauses(sentence: str) -> list[str]:
@@ -62,6 +67,7 @@ def lead_clause(sentences: Sequence[str], scores: Sequence[float], asked: Asked,
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
             s = score + sum(len(t) for t in terms if t in text) + 3 * _kind_match(text, asked) - 0.01 * len(text)
+            s -= CONDITION_PENALTY * _ends_in_condition(text, sentence)
             if s > best[0]:
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")
@@ -86,7 +92,15 @@ def _kind_match(text: str, asked: Asked) -> int:
         + bool(asked.percent and _PERCENT.search(text))
         + bool(asked.date and _DATE.search(text))
         + bool(asked.duration and _DURATION.search(text))
+        + bool(asked.number and _FIGURE.search(text))
     )
+
+
+def _ends_in_condition(span: str, sentence: str) -> bool:
+    """A span that stops inside its sentence right after a condition ("对…的，", "…时，", "自…起，"):
+    it says who or when, and the clause that says what they get follows it."""
+    body = span.rstrip()
+    return body.endswith("，") and not sentence.rstrip().endswith(body) and bool(_CONDITION_END.search(body))
 
 
 def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:

@@ -19,7 +19,7 @@ from .storage import ConversationStore, ReviewStore
 
 log = logging.getLogger("assistant.review")
 
-REASON_LABELS = {"down": "👎", "refused": "未回答", "low_confidence": "低置信度"}
+REASON_LABELS = {"down": "用户点了没帮助", "refused": "未回答", "low_confidence": "低置信度"}
 
 
 class ReviewQueue:

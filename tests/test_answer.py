@@ -160,3 +160,44 @@ def test_cli_ask_json(bot: Assistant) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True, timeout=300, env=env).stdout
     data = json.loads(out)
     assert data["citations"][0]["item"] == 10 and "10万元" in data["text"]
+
+
+def test_related_items_show_as_suggestion_cards_not_citations(bot: Assistant) -> None:
+    from assistant.ui.render import reply_cards
+
+    item = bot.item(27)
+    related = Reply("未找到直接规定：……", False, [], [], question="q", related=[bot.answerer.citation(item, "")])
+    html = reply_cards(bot, related)
+    assert "可能相关的条款" in html and "pa-related" in html and "第27条" in html
+    assert "<blockquote" not in html  # a suggestion quotes nothing as if it answered
+    answered = bot.ask("首次创业有什么补贴？")
+    cards = reply_cards(bot, answered)
+    assert "第25条" in cards and "可能相关" not in cards and "pa-related" not in cards
+    assert reply_cards(bot, Reply("未找到", False, [], [], question="q")) == ""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asked", "want", "not_want"),
+    [
+        # A span that stops right after a condition ("…的，") says who, not what they get.
+        (
+            "对于注册在本区内的涉农企业，初次被认定为市级龙头企业的，一次性奖励5万元，初次被认定为省级龙头企业的，一次性奖励20万元。",
+            {"amount": True},
+            "20万元",
+            "5万元，初次",
+        ),
+        # "多少" with no unit the kinds know: the clause with a figure answers it.
+        ("新办企业首次申领发票，顶格核发增值税专用发票25份、增值税普通发票50份。", {"number": True}, "25份", None),
+    ],
+)
+def test_lead_clause_answers_rather_than_stopping_at_a_condition(
+    sentence: str, asked: dict[str, bool], want: str, not_want: str | None
+) -> None:
+    from assistant.compose import Asked, lead_clause
+
+    terms = ["省级", "奖励"] if "省级" in sentence else ["首次", "发票"]
+    lead = lead_clause([sentence], [0.0], Asked(**asked), terms)
+    assert want in lead
+    assert not lead.endswith("的")
+    if not_want:
+        assert not_want not in lead

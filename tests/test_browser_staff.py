@@ -103,7 +103,7 @@ def test_a_down_vote_becomes_a_curated_answer_in_the_citizens_chat(browser: Brow
     staff.locator("#pa-rv-refresh").click()
     row = staff.locator("#pa-rv-table").get_by_role("gridcell").filter(has_text=QUESTION).first
     expect(row).to_be_visible(timeout=20_000)
-    expect(staff.locator("#pa-rv-table")).to_contain_text("👎")
+    expect(staff.locator("#pa-rv-table")).to_contain_text("没帮助")
     row.click()
     expect(staff.locator("#pa-rv-detail")).to_contain_text(QUESTION, timeout=20_000)
     expect(staff.locator("#pa-rv-detail")).to_contain_text("检索到的条款")

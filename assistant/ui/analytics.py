@@ -16,7 +16,7 @@ from .login import current_user, problem
 if TYPE_CHECKING:
     from ..ops import Operations
 
-DAY_HEADERS = ["日期", "提问", "已回答", "未回答", "精选答案", "👍", "👎", "👍率", "时延P50(ms)", "时延P95(ms)"]
+DAY_HEADERS = ["日期", "提问", "已回答", "未回答", "精选答案", "有帮助", "没帮助", "有帮助率", "时延P50(ms)", "时延P95(ms)"]
 KINDS = {"answered": "已回答", "refused": "未回答", "curated": "精选答案"}
 
 
@@ -26,7 +26,7 @@ def totals_markdown(r: Report) -> str:
     refused = "–" if t["refusal_rate"] is None else f"{t['refusal_rate']:.0%}"
     return (
         f"**提问 {t['questions']}** · 已回答 {t['answered']} · 未回答 {t['refused']}（{refused}） · 精选答案 {t['curated']}  \n"
-        f"👍 {t['up']} · 👎 {t['down']}（👍率 {up}） · 时延 P50 {t['latency_p50_ms']:.0f} ms · P95 {t['latency_p95_ms']:.0f} ms"
+        f"有帮助 {t['up']} · 没帮助 {t['down']}（有帮助率 {up}） · 时延 P50 {t['latency_p50_ms']:.0f} ms · P95 {t['latency_p95_ms']:.0f} ms"
     )
 
 

@@ -23,7 +23,7 @@ from ..llm import llm_status
 from ..present import describe
 from ..service import Assistant
 from ..types import Reply
-from .render import chat_html, chunks, citation_cards
+from .render import chat_html, chunks, reply_cards
 
 if TYPE_CHECKING:
     from ..ops import Operations
@@ -89,7 +89,7 @@ def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operation
         shown = [*pending[:-1], {"role": "assistant", "content": head + chat_html(reply.text)}]
         history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": reply.text}]
         last = {"question": question, "answer": reply.text, "labels": [c.label for c in reply.citations], "id": rid}
-        yield shown, shown, history, "", citation_cards(bot, reply.citations), last, "", llm_notice(bot)
+        yield shown, shown, history, "", reply_cards(bot, reply), last, "", llm_notice(bot)
 
     def rate(rating: str, last: dict[str, Any] | None, comment: str) -> tuple[str, str]:
         if not last:
@@ -133,8 +133,8 @@ def build(bot: Assistant, feedback_log: FeedbackSink, limit: int, ops: Operation
         example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
     cards = gr.HTML(elem_id="pa-cards")
     with gr.Row(equal_height=True):
-        up = gr.Button("👍 有帮助", size="sm", min_width=90, elem_id="pa-up")
-        down = gr.Button("👎 没帮助", size="sm", min_width=90, elem_id="pa-down")
+        up = gr.Button("有帮助", size="sm", min_width=90, elem_id="pa-up")
+        down = gr.Button("没帮助", size="sm", min_width=90, elem_id="pa-down")
         comment = gr.Textbox(
             show_label=False, placeholder="可选：告诉我们哪里不对（1000字以内）", max_length=MAX_COMMENT_CHARS, container=False, scale=4
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..present import deadline_status, heading_of, key_amounts, validity_status
 from ..service import Assistant
-from ..types import Citation, Measure
+from ..types import Citation, Measure, Reply
 
 CN = "一二三四五六七八九十"
 # Money and shares worth spotting at a glance: 5000元, 10万元, 2万元-30万元, 60%, 3个百分点.
@@ -31,6 +31,8 @@ CSS = """
 .pa-meta { font-size: 0.88em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
 .pa-quote { border-left: 3px solid var(--color-accent); margin: 6px 0; padding: 2px 10px; }
 .pa-note { font-size: 0.9em; color: #b45309; margin: 6px 0; }
+.pa-related { border-style: dashed; }
+.pa-related-head { font-size: 0.92em; color: var(--body-text-color-subdued); margin: 4px 0 8px; }
 .pa-card details summary { cursor: pointer; color: var(--color-accent); }
 details.pa-card { margin: 8px 0; }
 details.pa-card > summary { cursor: pointer; font-weight: 600; }
@@ -73,7 +75,21 @@ def chunks(text: str) -> Iterator[str]:
         yield text
 
 
-def citation_cards(bot: Assistant, citations: list[Citation]) -> str:
+def reply_cards(bot: Assistant, reply: Reply) -> str:
+    """The cards under a reply: its citations, or for "未找到直接规定" the items that may be related.
+
+    Related items are suggestions, not citations, and are headed as such so nobody reads them as
+    the answer.
+    """
+    if reply.citations:
+        return citation_cards(bot, reply.citations)
+    if not reply.related:
+        return ""
+    head = '<div class="pa-related-head">可能相关的条款（仅供参考，不是对您问题的直接答复）：</div>'
+    return head + citation_cards(bot, reply.related, css="pa-card pa-related")
+
+
+def citation_cards(bot: Assistant, citations: list[Citation], css: str = "pa-card") -> str:
     """One card per citation: label, title, category, departments, the quote, full text on demand."""
     if not citations:
         return ""
@@ -89,10 +105,10 @@ def citation_cards(bot: Assistant, citations: list[Citation]) -> str:
         if c.departments:
             meta.append(f"办理部门：{esc('、'.join(c.departments))}")
         cards.append(
-            '<article class="pa-card">'
+            f'<article class="{css}">'
             f'<header><span class="pa-label">{esc(c.label)}</span><strong>{esc(c.title)}</strong></header>'
             f'<div class="pa-meta">{" · ".join(meta)}</div>'
-            f'<blockquote class="pa-quote">{marked(c.quote)}</blockquote>'
+            + (f'<blockquote class="pa-quote">{marked(c.quote)}</blockquote>' if c.quote else "")
             + (f'<div class="pa-note">{esc(note)}</div>' if note else "")
             + full
             + "</article>"
