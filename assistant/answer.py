@@ -70,7 +70,9 @@ def _asked(question: str, intent: Intent) -> Asked:
         date="date" in kinds,
         duration="duration" in kinds,
         department=intent.department,
-        number="count" in kinds or (not kinds - {"procedure", "materials", "fee"} and bool(_BARE_NUMBER_Q.search(question))),
+        number="fee" not in kinds
+        and ("count" in kinds or (not kinds - {"procedure", "materials"} and bool(_BARE_NUMBER_Q.search(question)))),
+        fee="fee" in kinds,
     )
 
 

@@ -26,6 +26,7 @@ _DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日")
 _DURATION = re.compile(
     r"[\d一二两三四五六七八九十半]+\s*(?:个工作日|工作日|天|日内|小时|个月|年内)|(?<!\d)\d{1,2}\s*年(?![底前末])|[一二两三四五六七八九十]年|当场|即时|当天|立等可取"
 )
+_FEE = re.compile(r"免费|不收|收费|费用|零成本|减免")
 _FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|家|项|次|份|户|人|年|天)")
 # Endings of a condition clause in Chinese legal and policy prose (grammar, not any document's words).
 _CONDITION_END = re.compile(r"(?:的|时|后|前|起|以上|以下|以内|期间|情况下|前提下)，$")
@@ -44,11 +45,12 @@ class Asked:
     duration: bool = False
     department: bool = False
     number: bool = False  # "多少 / 几…" with no unit the other kinds know: any figure answers it
+    fee: bool = False  # "要钱吗 / 收费吗": a clause that says whether it costs answers it
 
     @property
     def kind(self) -> bool:
         """Whether a particular kind of answer (not just a topic) was asked for."""
-        return self.amount or self.percent or self.date or self.duration or self.number
+        return self.amount or self.percent or self.date or self.duration or self.number or self.fee
 
 
 def clauses(sentence: str) -> list[str]:
@@ -93,6 +95,7 @@ def _kind_match(text: str, asked: Asked) -> int:
         + bool(asked.date and _DATE.search(text))
         + bool(asked.duration and _DURATION.search(text))
         + bool(asked.number and _FIGURE.search(text))
+        + bool(asked.fee and _FEE.search(text))
     )
 
 

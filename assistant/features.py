@@ -55,6 +55,8 @@ _AGGREGATE = re.compile(
     r"有哪些|都有(啥|什么|哪些)|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利|好处)|能享受(哪些|什么|啥)|可以享受(哪些|什么)|"
     r"^我是|^我们是|^我们公司|^我们企业|^我新|^我刚|^刚开|^我想开|^我想在|作为一?(个|名|家)"
 )
+_LIST_WORDS = re.compile(r"哪些|都有|享受(什么|啥)|(什么|啥)(政策|优惠|扶持|支持|帮扶|便利|好处)")
+_FIGURES = {"money", "percent", "count", "duration", "date"}
 _MONEY = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+万(?=[，。；]|奖励|补贴)")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|百分之|个百分点|减半|[一二三四五六七八九]成")
 _NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)\s*"
@@ -172,8 +174,14 @@ def wants_document_facts(question: str) -> bool:
 
 
 def is_aggregate(question: str) -> bool:
-    """A "what can a … get" question, answered with every item that applies."""
-    return bool(_AGGREGATE.search(question))
+    """A "what can a … get" question, answered with every item that applies.
+
+    "我新开个体户能领多少补贴？" opens like one but asks for a figure: it is answered like a precise
+    question unless it also asks for a list ("有哪些", "什么政策").
+    """
+    if not _AGGREGATE.search(question):
+        return False
+    return bool(_LIST_WORDS.search(question)) or not wants(question) & _FIGURES
 
 
 def searchable(item: Item) -> str:

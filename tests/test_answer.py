@@ -29,6 +29,8 @@ def test_example_question_cites_25_with_5000_yuan(bot: Assistant) -> None:
     assert c25.label == "第25条" and c25.title == "健全首次创业扶持政策"
     assert c25.departments == ["区人社局", "区财政局"] and "5000元" in c25.quote
     assert "区人社局" in reply.text  # the department to go to
+    # It asks for a figure, so the answer leads with it rather than a list of measures (issue 14).
+    assert reply.text.splitlines()[0].startswith("对符合条件的首次创业人员给予最高5000元一次性创业补贴【第25条】")
 
 
 def test_aggregate_question_lists_several_measures(bot: Assistant) -> None:
