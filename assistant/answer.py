@@ -31,7 +31,7 @@ from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
 MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
-EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead only when it says this many characters more
+EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead when it says this many characters more, or any figure more
 AGGREGATE_LINE_CHARS = 120  # an aggregate answer's line quotes the sentence up to this length, else its key clause
 SIM_WEIGHT = 2.0  # e5 similarity (z-score within the item) against word matches; chosen on train/dev fact accuracy
 _MONEY_S = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%")
@@ -316,7 +316,7 @@ class Answerer:
         lead = lead_line(p.lead, p.tag, p.item.departments, p.asked)
         if lead:
             lines.append(lead)
-        if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA:
+        if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA or _figures(p.quote) - _figures(p.lead):
             lines.append(f"原文：{p.quote}{p.tag}" if lead else f"{p.quote}{p.tag}")
         depts = "、".join(p.item.departments)
         if depts and not (p.asked.department and lead):
@@ -390,6 +390,11 @@ class Answerer:
             + "\n如需确认，建议拨打12345政务服务便民热线咨询相关部门。"
         )
         return Reply(text, False, [], list(hits), question=question, related=related, confidence=decision.confidence)
+
+
+def _figures(text: str) -> set[str]:
+    """The amounts, dates and counts a text states: a quote that adds one to the lead is shown."""
+    return {m.group() for m in _NUM.finditer(text)}
 
 
 def _zscores(values: Sequence[float]) -> list[float]:

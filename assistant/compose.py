@@ -100,10 +100,12 @@ def _kind_match(text: str, asked: Asked) -> int:
 
 
 def _ends_in_condition(span: str, sentence: str) -> bool:
-    """A span that stops inside its sentence right after a condition ("对…的，", "…时，", "自…起，"):
+    """A span that stops inside its sentence right after a condition ("对…的，", "…时，", "自…起，", "对…，"):
     it says who or when, and the clause that says what they get follows it."""
     body = span.rstrip()
-    return body.endswith("，") and not sentence.rstrip().endswith(body) and bool(_CONDITION_END.search(body))
+    if not body.endswith("，") or sentence.rstrip().endswith(body):
+        return False
+    return bool(_CONDITION_END.search(body)) or (body.startswith("对") and "，" not in body[:-1])
 
 
 def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:

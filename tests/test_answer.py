@@ -203,3 +203,13 @@ def test_lead_clause_answers_rather_than_stopping_at_a_condition(
     assert not lead.endswith("的")
     if not_want:
         assert not_want not in lead
+
+
+def test_a_lead_that_stops_at_its_topic_still_shows_the_figure(bot: Assistant) -> None:
+    # "对新认定的省级重点实验室，" names the topic; the answer is the amount after it.
+    reply = bot.ask("新认定的省级重点实验室有什么奖励？")
+    assert cited(reply)[0] == 24 and "30万元" in reply.text.splitlines()[0]
+    follow = bot.ask(
+        "那国家级的呢？", [{"role": "user", "content": "新认定的省级重点实验室有什么奖励？"}, {"role": "assistant", "content": reply.text}]
+    )
+    assert cited(follow)[0] == 24 and "50万元" in follow.text
