@@ -35,6 +35,13 @@ SHOTS = (  # (file, questions asked in one conversation)
 )
 
 
+_SCROLL_CHAT_TO_TOP = """() => {
+  for (const el of document.querySelectorAll('#pa-chatbot *')) {
+    if (el.scrollHeight > el.clientHeight + 4) el.scrollTop = 0;
+  }
+}"""
+
+
 def serve(settings: Settings) -> tuple[uvicorn.Server, str]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings=settings), host="127.0.0.1", port=0, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
@@ -74,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(url + "/", wait_until="load")
                 for q in questions:
                     ask(page, q)
+                page.evaluate(_SCROLL_CHAT_TO_TOP)  # the chat scrolls to its end; the picture starts at the question
                 page.screenshot(path=str(args.out / name), full_page=True)
                 print(args.out / name)
             page = browser.new_context(viewport={"width": 1100, "height": 1100}, locale="zh-CN").new_page()
