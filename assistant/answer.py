@@ -73,6 +73,7 @@ def _asked(question: str, intent: Intent) -> Asked:
         number="fee" not in kinds
         and ("count" in kinds or (not kinds - {"procedure", "materials"} and bool(_BARE_NUMBER_Q.search(question)))),
         fee="fee" in kinds,
+        focus=Asked.focus_of(question),
     )
 
 
@@ -162,11 +163,12 @@ class Answerer:
         return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
 
     def _term_weights(self, question: str, terms: Sequence[str], focus: Sequence[str]) -> tuple[dict[str, float], set[str]]:
-        """This turn's own words count double; official expansions of them count half, so 退税 prefers
-        the sentence that says 退税 over one that only says 留抵退税."""
+        """This turn's own words count double, the word a wh-question asks about double again; official
+        expansions count half, so 退税 prefers the sentence that says 退税 over one that only says 留抵退税."""
         own = set(self.lexicon.key_terms(question)) | set(focus)
+        asked = Asked.focus_of(question)  # "走啥渠道": the sentence naming the 渠道 answers
         ordered = list(dict.fromkeys(t for t in [*terms, *focus] if t))
-        return {t: (2.0 if t in focus else 1.0) * (1.0 if t in own else 0.5) for t in ordered}, own
+        return {t: (2.0 if t in focus else 1.0) * (1.0 if t in own else 0.5) * (2.0 if t in asked else 1.0) for t in ordered}, own
 
     def sentence_scores(self, sents: Sequence[str], intent: Intent, weights: dict[str, float], sims: Sequence[float]) -> list[float]:
         """How well each sentence answers.

@@ -31,6 +31,12 @@ _FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|�
 # Endings of a condition clause in Chinese legal and policy prose (grammar, not any document's words).
 _CONDITION_END = re.compile(r"(?:的|时|后|前|起|以上|以下|以内|期间|情况下|前提下)，$")
 CONDITION_PENALTY = 4.0  # more than a kind match: a bare condition does not answer, whatever it holds
+# Question grammar, not any document's words: what follows a wh-word is what the answer must name.
+_FOCUS = re.compile(
+    r"(?:哪个|哪些|哪家|哪种|哪类|哪一?项|什么|啥)([\u4e00-\u9fff]{2})|(?:在|去|到|从|找)哪(?:里|儿)?(?![个些家种类项一])([\u4e00-\u9fff]{2})"
+)
+_VAGUE_FOCUS = frozenset({"时候", "意思", "东西", "情况", "办法", "政策", "样的", "地方", "内容", "要求", "好处", "部门", "单位"})
+FOCUS_WEIGHT = 2.0  # on top of the word's ordinary weight as a question term
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
 
@@ -46,6 +52,13 @@ class Asked:
     department: bool = False
     number: bool = False  # "多少 / 几…" with no unit the other kinds know: any figure answers it
     fee: bool = False  # "要钱吗 / 收费吗": a clause that says whether it costs answers it
+    focus: tuple[str, ...] = ()  # the word a wh-question asks about: "归集到哪个平台" -> 平台
+
+    @classmethod
+    def focus_of(cls, question: str) -> tuple[str, ...]:
+        """The two characters after 哪个/什么/啥 or after 在哪/去哪 ("结果在哪公示" -> 公示)."""
+        found = [m.group(1) or m.group(2) for m in _FOCUS.finditer(question)]
+        return tuple(dict.fromkeys(w for w in found if w not in _VAGUE_FOCUS))
 
     @property
     def kind(self) -> bool:
@@ -70,6 +83,7 @@ def lead_clause(sentences: Sequence[str], scores: Sequence[float], asked: Asked,
                 continue
             s = score + sum(len(t) for t in terms if t in text) + 3 * _kind_match(text, asked) - 0.01 * len(text)
             s -= CONDITION_PENALTY * _ends_in_condition(text, sentence)
+            s += FOCUS_WEIGHT * sum(len(w) for w in asked.focus if w in text)
             if s > best[0]:
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")

@@ -213,3 +213,16 @@ def test_a_lead_that_stops_at_its_topic_still_shows_the_figure(bot: Assistant) -
         "那国家级的呢？", [{"role": "user", "content": "新认定的省级重点实验室有什么奖励？"}, {"role": "assistant", "content": reply.text}]
     )
     assert cited(follow)[0] == 24 and "50万元" in follow.text
+
+
+def test_the_word_a_wh_question_asks_about_picks_the_lead() -> None:
+    from assistant.compose import Asked
+
+    assert Asked.focus_of("中小微企业征信数据要归集到哪个平台") == ("平台",)
+    assert Asked.focus_of("双随机抽查的结果在哪公示") == ("公示",)
+    assert Asked.focus_of("这个文件什么时候到期") == ()  # 时候 names no thing to look for
+
+
+def test_a_wh_question_leads_with_the_sentence_naming_what_was_asked(bot: Assistant) -> None:
+    reply = bot.ask("企业有诉求可以走啥渠道反映")
+    assert cited(reply)[0] == 71 and "12345营商环境热线" in reply.text.splitlines()[0]
