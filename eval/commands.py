@@ -205,6 +205,7 @@ GATE_KEYS = {
     "refusal_accuracy": ("refusal_accuracy", "min"),
     "max_false_refusal_rate": ("false_refusal_rate", "max"),
     "max_grounding_violations": ("grounding_violations", "max"),
+    "lead_accuracy": ("lead_accuracy", "min"),
 }
 
 
