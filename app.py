@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
 
 from assistant import AssistantError, Settings
 from assistant.api import make_router
@@ -54,6 +55,11 @@ def create_app(bot: Assistant | None = None, settings: Settings | None = None) -
     app.include_router(make_staff_router(ops))
     # Reading the document list is public; adding or removing a document needs a staff token.
     app.include_router(make_documents_router(bot, kb, settings, dependencies=[Depends(_staff_for_changes(ops))]))
+
+    @app.get("/staff", include_in_schema=False)
+    def staff_without_slash() -> RedirectResponse:  # what people type; the mounted UI lives at /staff/
+        return RedirectResponse("/staff/", status_code=307)
+
     options: dict[str, Any] = {
         "css": CSS,
         "ssr_mode": False,  # SSR would start a Node server; the app is offline and needs none

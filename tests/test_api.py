@@ -202,6 +202,12 @@ def test_healthz(client: httpx.Client, live_bot: Assistant) -> None:
     assert r.json() == {"status": "ok", "measures": 84, "index": live_bot.index.manifest["build_id"], "llm": "disabled"}
 
 
+def test_staff_workspace_is_reached_without_the_trailing_slash(client: httpx.Client) -> None:
+    r = client.get("/staff", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/staff/"
+    assert client.get("/staff", follow_redirects=True).status_code == 200
+
+
 # --- input limits: always a clear 4xx, never a 500 ------------------------------------------------
 
 
