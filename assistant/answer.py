@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import Asked, benefit_kind, grouped_lines, lead_clause, lead_line
+from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
@@ -347,7 +347,14 @@ class Answerer:
             line = f"{title}：{key}{p.tag}" if key and not key.startswith(title) else f"{key or title}{p.tag}"
             entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
         who = "；".join(f"{p.tag}{'、'.join(p.item.departments)}" for p in parts if p.item.departments)
-        return ["与您相关的规定有以下几类：", *grouped_lines(entries, knowledge.benefit_order), *([f"办理部门：{who}"] if who else [])]
+        lines = grouped_lines(entries, knowledge.benefit_order)
+        kinds = [ln.rstrip("：") for ln in lines if not ln.startswith("· ")]
+        # A count and the kinds first, for someone listening on the phone; numerals in words, since
+        # a digit would be a claim for the grounding check.
+        named = [k for k in kinds if k != OTHER]
+        count = _cn(len(parts)) if len(parts) <= 10 else "多"
+        head = f"与您相关的规定有{count}条" + (f"，涉及{'、'.join(named)}{'等' if OTHER in kinds else ''}：" if named else "：")
+        return [head, *lines, *([f"办理部门：{who}"] if who else [])]
 
     def _current_first(self, cited: Sequence[Scored], today: _dt.date) -> list[Item]:
         """The cited items, those of a document in force first when they are likely answers too (the
