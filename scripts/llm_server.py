@@ -134,12 +134,8 @@ def kernel_trap(pid: int) -> str:
 
 def smoke(base_url: str, timeout: float) -> tuple[bool, str, float]:
     """(ok, what happened, seconds) for one short chat completion."""
-    body = json.dumps(
-        {"messages": [{"role": "user", "content": SMOKE_PROMPT}], "max_tokens": SMOKE_TOKENS, "temperature": 0}
-    ).encode()
-    req = urllib.request.Request(
-        f"{base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
-    )
+    body = json.dumps({"messages": [{"role": "user", "content": SMOKE_PROMPT}], "max_tokens": SMOKE_TOKENS, "temperature": 0}).encode()
+    req = urllib.request.Request(f"{base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"})
     t0 = time.monotonic()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -192,10 +188,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         return 2
     old = read_state()
     if old and alive(old.get("pid", -1)) and is_our_server(old["pid"]):
-        log(
-            f"ERROR: a server is already running (pid {old['pid']}, {old['base_url']}); "
-            "run `python scripts/llm_server.py stop` first"
-        )
+        log(f"ERROR: a server is already running (pid {old['pid']}, {old['base_url']}); run `python scripts/llm_server.py stop` first")
         return 1
     STATE.unlink(missing_ok=True)
     FAILURE.unlink(missing_ok=True)
@@ -325,10 +318,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("not running")
         return 1
     ok = get_models(state["base_url"]) is not None
-    print(
-        f"running pid {state['pid']} {state['base_url']} model {state['model_id']!r}"
-        f" {'answering' if ok else 'NOT answering'}"
-    )
+    print(f"running pid {state['pid']} {state['base_url']} model {state['model_id']!r} {'answering' if ok else 'NOT answering'}")
     return 0 if ok else 1
 
 
@@ -365,9 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     s.set_defaults(func=cmd_start)
     sub.add_parser("stop", help="stop the recorded server").set_defaults(func=cmd_stop)
-    sub.add_parser("status", help="is the recorded server answering?").set_defaults(
-        func=cmd_status
-    )
+    sub.add_parser("status", help="is the recorded server answering?").set_defaults(func=cmd_status)
     args = ap.parse_args(argv)
     return args.func(args)
 
