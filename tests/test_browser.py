@@ -34,6 +34,8 @@ if str(ROOT) not in sys.path:  # app.py sits at the repo root, outside the packa
 
 from app import create_app  # noqa: E402
 
+from .test_api import LiveServer  # noqa: E402
+
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -61,19 +63,8 @@ def live_app(live_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> F
 
 @pytest.fixture(scope="module")
 def base_url(live_app: FastAPI) -> Iterator[str]:
-    app = live_app
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    host, port = server.servers[0].sockets[0].getsockname()[:2]
-    yield f"http://{host}:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with LiveServer(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

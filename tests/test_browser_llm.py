@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("headless browser tests need /usr/bin/chromium (install it with `make browser`)", allow_module_level=True)
 
-import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
@@ -29,6 +27,7 @@ from assistant.service import Assistant  # noqa: E402
 from assistant.ui.chat import LLM_DOWN  # noqa: E402
 
 from .llm_stub import StubLLM  # noqa: E402
+from .test_api import LiveServer  # noqa: E402
 from .test_browser import CHROMIUM_ARGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,18 +64,8 @@ def llm_bot(bot: Assistant, stub: StubLLM) -> Iterator[Assistant]:
 @pytest.fixture(scope="module")
 def base_url(llm_bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app: FastAPI = create_app(bot=llm_bot, settings=llm_bot.settings.with_(data_dir=tmp_path_factory.mktemp("ui-llm-data")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    host, port = server.servers[0].sockets[0].getsockname()[:2]
-    yield f"http://{host}:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with LiveServer(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,17 @@ curated answer that the citizens' chat then gives, and creating a curated answer
 from __future__ import annotations
 
 import copy
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app import create_app
 from assistant.service import Assistant
 
+from .test_api import LiveServer
 from .test_browser import ANSWER_TIMEOUT, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _ask, _last_bot_message  # skips without chromium
 
 PASSWORD = "correct horse battery"
@@ -34,18 +32,8 @@ def staff_app(bot: Assistant, tmp_path_factory: pytest.TempPathFactory) -> FastA
 
 @pytest.fixture(scope="module")
 def base_url(staff_app: FastAPI) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(staff_app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    host, port = server.servers[0].sockets[0].getsockname()[:2]
-    yield f"http://{host}:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with LiveServer(staff_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
