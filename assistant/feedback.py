@@ -38,6 +38,22 @@ class FeedbackSink(Protocol):
     def export_jsonl(self) -> str: ...
 
 
+def check_feedback(question: Any, answer: Any, labels: Any, rating: Any, comment: Any) -> str:
+    """The cleaned comment; ``ValueError`` (English, says the fix) for bad input. The JSONL log and the database share these rules."""
+    if rating not in RATINGS:
+        raise ValueError(f"rating must be 'up' or 'down', got {rating!r}")
+    if not isinstance(question, str) or not isinstance(answer, str):
+        raise ValueError("question and answer must be text")
+    if len(question) > MAX_TEXT_CHARS or len(answer) > MAX_TEXT_CHARS:
+        raise ValueError(f"question and answer are limited to {MAX_TEXT_CHARS} characters each")
+    if isinstance(labels, str) or not all(isinstance(x, str) for x in labels) or len(labels) > MAX_LABELS:
+        raise ValueError(f"cited labels must be a list of at most {MAX_LABELS} strings, e.g. ['第25条']")
+    comment = (comment if isinstance(comment, str) else "").strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise ValueError(f"the comment has {len(comment)} characters; the limit is {MAX_COMMENT_CHARS}")
+    return comment
+
+
 class FeedbackLog:
     """Thread-safe JSONL feedback store at ``path`` (its folder is created if missing)."""
 
@@ -55,17 +71,7 @@ class FeedbackLog:
         comment: str | None = None,
     ) -> dict[str, Any]:
         """Validate and append one record; raise ``ValueError`` (English, says the fix) for bad input."""
-        if rating not in RATINGS:
-            raise ValueError(f"rating must be 'up' or 'down', got {rating!r}")
-        if not isinstance(question, str) or not isinstance(answer, str):
-            raise ValueError("question and answer must be text")
-        if len(question) > MAX_TEXT_CHARS or len(answer) > MAX_TEXT_CHARS:
-            raise ValueError(f"question and answer are limited to {MAX_TEXT_CHARS} characters each")
-        if isinstance(labels, str) or not all(isinstance(x, str) for x in labels) or len(labels) > MAX_LABELS:
-            raise ValueError(f"cited labels must be a list of at most {MAX_LABELS} strings, e.g. ['第25条']")
-        comment = (comment or "").strip()
-        if len(comment) > MAX_COMMENT_CHARS:
-            raise ValueError(f"the comment has {len(comment)} characters; the limit is {MAX_COMMENT_CHARS}")
+        comment = check_feedback(question, answer, labels, rating, comment)
         record: dict[str, Any] = {
             "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "question": question,

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .feedback import MAX_COMMENT_CHARS, MAX_LABELS, MAX_TEXT_CHARS, RATINGS, FeedbackLog
+from .feedback import FeedbackLog, check_feedback
 from .privacy import mask
 from .storage import ConversationStore, Database, Feedback, local_day, utcnow
 from .storage.schema import meta
@@ -23,22 +23,6 @@ from .storage.schema import meta
 log = logging.getLogger("assistant.feedback")
 
 _IMPORTED = "feedback_jsonl_imported"
-
-
-def _check(question: Any, answer: Any, labels: Any, rating: Any, comment: Any) -> str:
-    """The cleaned comment; ``ValueError`` (English, says the fix) for bad input — the JSONL log's rules."""
-    if rating not in RATINGS:
-        raise ValueError(f"rating must be 'up' or 'down', got {rating!r}")
-    if not isinstance(question, str) or not isinstance(answer, str):
-        raise ValueError("question and answer must be text")
-    if len(question) > MAX_TEXT_CHARS or len(answer) > MAX_TEXT_CHARS:
-        raise ValueError(f"question and answer are limited to {MAX_TEXT_CHARS} characters each")
-    if isinstance(labels, str) or not all(isinstance(x, str) for x in labels) or len(labels) > MAX_LABELS:
-        raise ValueError(f"cited labels must be a list of at most {MAX_LABELS} strings, e.g. ['第25条']")
-    comment = (comment if isinstance(comment, str) else "").strip()
-    if len(comment) > MAX_COMMENT_CHARS:
-        raise ValueError(f"the comment has {len(comment)} characters; the limit is {MAX_COMMENT_CHARS}")
-    return comment
 
 
 class FeedbackStore:
@@ -59,7 +43,7 @@ class FeedbackStore:
         interaction_id: str | None = None,
         source: str | None = None,
     ) -> dict[str, Any]:
-        comment = _check(question, answer, labels, rating, comment)
+        comment = check_feedback(question, answer, labels, rating, comment)
         if interaction_id is not None and (not isinstance(interaction_id, str) or len(interaction_id) > 32):
             raise ValueError("id must be the 'id' of the reply being rated (32 characters)")
         now = utcnow()
@@ -90,7 +74,9 @@ def import_jsonl_once(db: Database, store: ConversationStore, path: Path) -> int
     for rec in FeedbackLog(path).export():
         when = _timestamp(rec.get("timestamp"))
         try:
-            comment = _check(rec.get("question"), rec.get("answer"), rec.get("citations", []), rec.get("rating"), rec.get("comment"))
+            comment = check_feedback(
+                rec.get("question"), rec.get("answer"), rec.get("citations", []), rec.get("rating"), rec.get("comment")
+            )
         except ValueError as ex:
             log.warning("not importing a feedback record from %s: %s", path, ex)
             continue
