@@ -309,8 +309,15 @@ class Answerer:
         if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
             lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False)
         else:
-            lead = lead_clause(sents, scores, asked, list(weights))
+            title = item.title if isinstance(item, Measure) else ""
+            lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question))
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
+
+    def _siblings_not_asked(self, question: str) -> list[str]:
+        """Terms of the data's ``distinct`` groups that stand for another case than the question's
+        own (市级 when it asks about 省级): a lead about that case answers something else."""
+        named = [g for g in self.lexicon.knowledge.distinct if any(t in question for t in g)]
+        return [t for g in named for t in g if t not in question and not any(t in q for q in g if q in question)]
 
     def _single(self, p: _Part) -> list[str]:
         """Lead, then the evidence when it adds to the lead, then where to go."""

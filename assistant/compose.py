@@ -37,6 +37,12 @@ _FOCUS = re.compile(
 )
 _VAGUE_FOCUS = frozenset({"时候", "意思", "东西", "情况", "办法", "政策", "样的", "地方", "内容", "要求", "好处", "部门", "单位"})
 FOCUS_WEIGHT = 2.0  # on top of the word's ordinary weight as a question term
+# A span that only repeats the question ("新办企业首次申领发票") does not answer it: up to NOVELTY_CAP
+# characters beyond the question's terms earn NOVELTY_WEIGHT each (chosen on train/dev lead accuracy).
+NOVELTY_WEIGHT = 0.1
+NOVELTY_CAP = 40
+# A sibling of a term the question names (市级 when it asks about 省级) belongs to another case.
+SIBLING_PENALTY = 2.0
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
 
@@ -71,30 +77,55 @@ def clauses(sentence: str) -> list[str]:
     return [c for c in _CLAUSE.findall(sentence) if c.strip("，；。：！？ ")]
 
 
-def lead_clause(sentences: Sequence[str], scores: Sequence[float], asked: Asked, terms: Sequence[str], *, require: bool = True) -> str:
+def lead_clause(
+    sentences: Sequence[str],
+    scores: Sequence[float],
+    asked: Asked,
+    terms: Sequence[str],
+    *,
+    require: bool = True,
+    title: str = "",
+    avoid: Sequence[str] = (),
+) -> str:
     """The best short span of the item that answers: a whole sentence, or up to three neighbouring
     clauses of one, at most ``LEAD_MAX_CHARS`` long, holding the asked-for kind of answer when one
-    was asked and as many of the question's terms as possible (its sentence's score breaks ties).
+    was asked, as many of the question's terms as possible and something beyond them (its
+    sentence's score breaks ties); never the item's ``title`` alone, which only names the topic.
     "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
     best: tuple[float, str] = (float("-inf"), "")
     for sentence, score in zip(sentences, scores, strict=True):
         for text in _spans(sentence):
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
+            if title and text.strip("，；。：！？ ") in title:
+                continue  # the item's heading names the topic the question already named
             s = score + sum(len(t) for t in terms if t in text) + 3 * _kind_match(text, asked) - 0.01 * len(text)
             s -= CONDITION_PENALTY * _ends_in_condition(text, sentence)
             s += FOCUS_WEIGHT * sum(len(w) for w in asked.focus if w in text)
+            s += NOVELTY_WEIGHT * min(_novelty(text, terms), NOVELTY_CAP)
+            s -= SIBLING_PENALTY * sum(1 for w in avoid if w in text)
             if s > best[0]:
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")
     return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
 
 
+def _novelty(text: str, terms: Sequence[str]) -> int:
+    """Characters of the span that are not the question's own terms: what it tells the asker."""
+    body = text.strip("，；。：！？ ")
+    for t in sorted(terms, key=len, reverse=True):
+        body = body.replace(t, "")
+    return len(body)
+
+
 def _spans(sentence: str) -> list[str]:
-    """The sentence itself and every run of one to three of its clauses."""
+    """The sentence itself and every run of one to three of its clauses, except runs that start
+    right after a condition ("…的，"): what follows a condition holds only under it."""
     parts = clauses(sentence)
     out = [sentence]
     for i in range(len(parts)):
+        if i and _CONDITION_END.search(parts[i - 1]):
+            continue
         for j in range(i + 1, min(i + 3, len(parts)) + 1):
             span = "".join(parts[i:j])
             if span != sentence and len(span.strip("，；。：！？ ")) >= 4:
