@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line
+from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line, routable
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
@@ -327,7 +327,7 @@ class Answerer:
             lines.append(lead)
         if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA or _figures(p.quote) - _figures(p.lead):
             lines.append(f"原文：{p.quote}{p.tag}" if lead else f"{p.quote}{p.tag}")
-        depts = "、".join(p.item.departments)
+        depts = "、".join(routable(p.item.departments))
         if depts and not (p.asked.department and lead):
             lines.append(f"办理部门：{depts}")
         return lines

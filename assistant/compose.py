@@ -153,9 +153,18 @@ def _ends_in_condition(span: str, sentence: str) -> bool:
     return bool(_CONDITION_END.search(body)) or (body.startswith("对") and "，" not in body[:-1])
 
 
+_GENERIC_UNIT = re.compile(r"^(?:各|相关|有关|其他)")  # "各有关部门", "相关部门": nobody to go to
+
+
+def routable(departments: Sequence[str]) -> list[str]:
+    """The departments a person can actually go to (all of them when every one is generic)."""
+    named = [d for d in departments if not _GENERIC_UNIT.match(d)]
+    return named or list(departments)
+
+
 def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:
     """ "{lead}【第N条】。" and, for a where-to-go question, who handles it."""
-    who = "、".join(d for d in departments if not d.startswith("各"))
+    who = "、".join(d for d in departments if not _GENERIC_UNIT.match(d))
     if asked.department and who:
         return f"{lead}，由{who}负责{tag}。" if lead else f"由{who}负责办理{tag}。"
     return f"{lead}{tag}。" if lead else ""

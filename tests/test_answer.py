@@ -244,3 +244,10 @@ def test_lead_clause_says_more_than_the_question_and_more_than_the_heading() -> 
         ["对新认定的省级重点实验室，给予30万元经费支持。"], [0.0], Asked(amount=True), ["重点实验室"], avoid=["国家级", "市级"]
     )
     assert detached.startswith("对新认定的省级重点实验室")  # the amount stays with whom it is for
+
+
+def test_where_to_go_names_units_a_person_can_go_to() -> None:
+    from assistant.compose import routable
+
+    assert routable(["区审批服务管理局", "各有关部门", "相关部门"]) == ["区审批服务管理局"]
+    assert routable(["各有关部门"]) == ["各有关部门"]  # nothing better to say: keep what the item says
