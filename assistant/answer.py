@@ -26,7 +26,7 @@ from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lea
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
-from .textutil import sentences
+from .textutil import cn_count, sentences
 from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
@@ -230,7 +230,7 @@ class Answerer:
             status = "目前仍在有效期内" if doc.effective <= today <= doc.expires else "已经到期" if today > doc.expires else "尚未开始实施"
             return (
                 f"《{doc.title}》（{doc.number}）由{doc.issuer}于{_fmt(doc.issued)}印发，"
-                f"自{_fmt(doc.effective)}起实施，有效期{_cn(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
+                f"自{_fmt(doc.effective)}起实施，有效期{cn_count(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
             )
         parts = [f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")]
         if doc.issuer or doc.issued:
@@ -359,7 +359,7 @@ class Answerer:
         # A count and the kinds first, for someone listening on the phone; numerals in words, since
         # a digit would be a claim for the grounding check.
         named = [k for k in kinds if k != OTHER]
-        count = _cn(len(parts)) if len(parts) <= 10 else "多"
+        count = cn_count(len(parts)) if len(parts) <= 10 else "多"
         head = f"与您相关的规定有{count}条" + (f"，涉及{'、'.join(named)}{'等' if OTHER in kinds else ''}：" if named else "：")
         return [head, *lines, *([f"办理部门：{who}"] if who else [])]
 
@@ -447,7 +447,3 @@ def grounding_violations(reply: Reply, corpus: Corpus) -> list[str]:
             continue
         bad.append(token)
     return bad
-
-
-def _cn(n: int) -> str:
-    return "零一二三四五六七八九十"[n] if 0 <= n <= 10 else str(n)

@@ -23,6 +23,7 @@ from .lexicon import Lexicon
 from .parse import load_corpus
 from .retrieve import HybridRetriever, Mode
 from .settings import Settings
+from .textutil import cn_count
 from .types import Corpus, Hit, Measure, Reply
 
 if TYPE_CHECKING:
@@ -297,7 +298,7 @@ class Assistant:
         most = max(len(d.measures) for d in eng.corpus.documents)
         for m in _REF.finditer(q):
             if not any(x.number == int(m.group(1)) for x in eng.corpus.measures):
-                return not_found(q, [], f"文件中没有您说的这一条（共{_cn_count(most)}条措施）")
+                return not_found(q, [], f"文件中没有您说的这一条（共{cn_count(most)}条措施）")
         return None
 
     @staticmethod
@@ -324,12 +325,3 @@ class Assistant:
 def _region(issuer: str) -> str:
     """某市某区人民政府 -> 某市某区: the issuer without the name of the office."""
     return re.sub(r"(人民政府|政府|办公室|委员会)+$", "", issuer) or issuer
-
-
-def _cn_count(n: int) -> str:
-    """84 -> 八十四 (digits in a refusal would look like unsupported claims)."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "") if n < 100 else str(n)

@@ -251,3 +251,10 @@ def test_where_to_go_names_units_a_person_can_go_to() -> None:
 
     assert routable(["区审批服务管理局", "各有关部门", "相关部门"]) == ["区审批服务管理局"]
     assert routable(["各有关部门"]) == ["各有关部门"]  # nothing better to say: keep what the item says
+
+
+def test_counts_are_spelled_as_chinese_counts() -> None:
+    from assistant.textutil import cn_count
+
+    assert [cn_count(n) for n in (2, 7, 10, 12, 20, 84)] == ["两", "七", "十", "十二", "二十", "八十四"]
+    assert cn_count(120) == "120"
