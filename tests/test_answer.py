@@ -258,3 +258,10 @@ def test_counts_are_spelled_as_chinese_counts() -> None:
 
     assert [cn_count(n) for n in (2, 7, 10, 12, 20, 84)] == ["两", "七", "十", "十二", "二十", "八十四"]
     assert cn_count(120) == "120"
+
+
+@pytest.mark.parametrize("question", ["社会资本投资建养老院有补助，这归哪个局", "营商环境法官工作室是哪家单位的", "这事该问哪个窗口"])
+def test_where_to_go_questions_in_other_words(question: str) -> None:
+    from assistant.answer import _DEPT_Q
+
+    assert _DEPT_Q.search(question)
