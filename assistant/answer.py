@@ -308,10 +308,10 @@ class Answerer:
         weights, _ = self._term_weights(question, terms, focus)
         scores = self.sentence_scores(sents, intent, weights, sims)
         asked = _asked(question, intent)
+        title = item.title if isinstance(item, Measure) else ""
         if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
-            lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False)
+            lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
         else:
-            title = item.title if isinstance(item, Measure) else ""
             lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question))
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
 
@@ -340,7 +340,7 @@ class Answerer:
         lines.append("相关规定：")
         for i, p in enumerate(parts):
             head = f"{p.item.title}：" if isinstance(p.item, Measure) and not p.quote.startswith(p.item.title) else ""
-            depts = "、".join(p.item.departments)
+            depts = "、".join(routable(p.item.departments))
             # Circled numerals, not digits: list numbers must not look like claims to the grounding check.
             lines.append(f"{'①②③④⑤⑥⑦⑧⑨⑩'[i]} {head}{p.quote}{p.tag}" + (f"（办理部门：{depts}）" if depts else ""))
         return lines
@@ -353,9 +353,11 @@ class Answerer:
             # The quoted sentence when it is short enough for one line, else its key clause.
             key = p.quote.rstrip("。；") if len(p.quote) <= AGGREGATE_LINE_CHARS or not p.lead else p.lead
             title = p.item.title if isinstance(p.item, Measure) else p.item.heading
+            if key == title and p.lead:  # the heading alone names the measure; its key clause says what it gives
+                key = p.lead
             line = f"{title}：{key}{p.tag}" if key and not key.startswith(title) else f"{key or title}{p.tag}"
             entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
-        who = "；".join(f"{p.tag}{'、'.join(p.item.departments)}" for p in parts if p.item.departments)
+        who = "；".join(f"{p.tag}{'、'.join(routable(p.item.departments))}" for p in parts if p.item.departments)
         lines = grouped_lines(entries, knowledge.benefit_order)
         kinds = [ln.rstrip("：") for ln in lines if not ln.startswith("· ")]
         # A count and the kinds first, for someone listening on the phone; numerals in words, since

@@ -265,3 +265,13 @@ def test_where_to_go_questions_in_other_words(question: str) -> None:
     from assistant.answer import _DEPT_Q
 
     assert _DEPT_Q.search(question)
+
+
+def test_an_aggregate_line_says_what_the_measure_gives_not_only_its_heading(bot: Assistant) -> None:
+    reply = bot.ask("作为个体户我能享受哪些政策？")
+    lines = [ln for ln in reply.text.split("\n") if ln.startswith("· ")]
+    assert lines
+    for ln in lines:
+        body = ln[2:].split("【")[0]
+        titles = [c.title for c in reply.citations if c.label in ln]
+        assert all(body != t for t in titles), ln  # "优化个体工商户开办服务【第3条】" alone tells nothing
