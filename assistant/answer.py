@@ -313,6 +313,8 @@ class Answerer:
             lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
         else:
             lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question))
+        if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
+            quote = next((s for s in sents if lead in s), quote)
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
 
     def _siblings_not_asked(self, question: str) -> list[str]:
@@ -353,8 +355,6 @@ class Answerer:
             # The quoted sentence when it is short enough for one line, else its key clause.
             key = p.quote.rstrip("。；") if len(p.quote) <= AGGREGATE_LINE_CHARS or not p.lead else p.lead
             title = p.item.title if isinstance(p.item, Measure) else p.item.heading
-            if key == title and p.lead:  # the heading alone names the measure; its key clause says what it gives
-                key = p.lead
             line = f"{title}：{key}{p.tag}" if key and not key.startswith(title) else f"{key or title}{p.tag}"
             entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
         who = "；".join(f"{p.tag}{'、'.join(routable(p.item.departments))}" for p in parts if p.item.departments)

@@ -275,3 +275,4 @@ def test_an_aggregate_line_says_what_the_measure_gives_not_only_its_heading(bot:
         body = ln[2:].split("【")[0]
         titles = [c.title for c in reply.citations if c.label in ln]
         assert all(body != t for t in titles), ln  # "优化个体工商户开办服务【第3条】" alone tells nothing
+    assert all(c.quote.rstrip("。") != c.title for c in reply.citations)  # nor does a card quoting only the heading
