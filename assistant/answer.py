@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line, routable
+from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line, named_units, routable
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
@@ -217,7 +217,7 @@ class Answerer:
         if not passed:
             return ""
         texts = "、".join(dict.fromkeys(d.text for d in passed))
-        who = "、".join(d for d in item.departments if not d.startswith("各"))[:40] or "责任部门"
+        who = "、".join(named_units(item.departments))[:40] or "责任部门"
         return f"提示：本条所述期限（{texts}）已过，相关措施是否延续或已调整，请向{who}核实。"
 
     def document_note(self, doc: Document, today: _dt.date) -> str:

@@ -156,15 +156,19 @@ def _ends_in_condition(span: str, sentence: str) -> bool:
 _GENERIC_UNIT = re.compile(r"^(?:各|相关|有关|其他)")  # "各有关部门", "相关部门": nobody to go to
 
 
+def named_units(departments: Sequence[str]) -> list[str]:
+    """The departments one can name to a caller: without 各有关部门, 相关部门 and the like."""
+    return [d for d in departments if not _GENERIC_UNIT.match(d)]
+
+
 def routable(departments: Sequence[str]) -> list[str]:
     """The departments a person can actually go to (all of them when every one is generic)."""
-    named = [d for d in departments if not _GENERIC_UNIT.match(d)]
-    return named or list(departments)
+    return named_units(departments) or list(departments)
 
 
 def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:
     """ "{lead}【第N条】。" and, for a where-to-go question, who handles it."""
-    who = "、".join(d for d in departments if not _GENERIC_UNIT.match(d))
+    who = "、".join(named_units(departments))
     if asked.department and who:
         return f"{lead}，由{who}负责{tag}。" if lead else f"由{who}负责办理{tag}。"
     return f"{lead}{tag}。" if lead else ""
