@@ -45,6 +45,7 @@ NOVELTY_CAP = 40
 SIBLING_PENALTY = 2.0
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
+_MARKS = "，；。：！？ "  # clause punctuation (and spaces) around a span's words
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Asked:
 
 def clauses(sentence: str) -> list[str]:
     """ "甲，乙；丙。" -> ["甲，", "乙；", "丙。"]"""
-    return [c for c in _CLAUSE.findall(sentence) if c.strip("，；。：！？ ")]
+    return [c for c in _CLAUSE.findall(sentence) if c.strip(_MARKS)]
 
 
 def lead_clause(
@@ -93,16 +94,17 @@ def lead_clause(
     sentence's score breaks ties); never the item's ``title`` alone, which only names the topic.
     "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
     best: tuple[float, str] = (float("-inf"), "")
+    longest_first = sorted(terms, key=len, reverse=True)
     for sentence, score in zip(sentences, scores, strict=True):
         for text in _spans(sentence):
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
-            if title and text.strip("，；。：！？ ") in title:
+            if title and text.strip(_MARKS) in title:
                 continue  # the item's heading names the topic the question already named
             s = score + sum(len(t) for t in terms if t in text) + 3 * _kind_match(text, asked) - 0.01 * len(text)
             s -= CONDITION_PENALTY * _ends_in_condition(text, sentence)
             s += FOCUS_WEIGHT * sum(len(w) for w in asked.focus if w in text)
-            s += NOVELTY_WEIGHT * min(_novelty(text, terms), NOVELTY_CAP)
+            s += NOVELTY_WEIGHT * min(_novelty(text, longest_first), NOVELTY_CAP)
             s -= SIBLING_PENALTY * sum(1 for w in avoid if w in text)
             if s > best[0]:
                 best = (s, text)
@@ -110,10 +112,11 @@ def lead_clause(
     return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
 
 
-def _novelty(text: str, terms: Sequence[str]) -> int:
-    """Characters of the span that are not the question's own terms: what it tells the asker."""
-    body = text.strip("，；。：！？ ")
-    for t in sorted(terms, key=len, reverse=True):
+def _novelty(text: str, longest_first: Sequence[str]) -> int:
+    """Characters of the span that are not the question's own terms (longest first, so a term
+    inside another is not removed twice): what the span tells the asker."""
+    body = text.strip(_MARKS)
+    for t in longest_first:
         body = body.replace(t, "")
     return len(body)
 
@@ -128,7 +131,7 @@ def _spans(sentence: str) -> list[str]:
             continue
         for j in range(i + 1, min(i + 3, len(parts)) + 1):
             span = "".join(parts[i:j])
-            if span != sentence and len(span.strip("，；。：！？ ")) >= 4:
+            if span != sentence and len(span.strip(_MARKS)) >= 4:
                 out.append(span)
     return out
 
