@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import OTHER, Asked, benefit_kind, grouped_lines, lead_clause, lead_line, named_units, routable
+from .compose import OTHER, Asked, asking_clause, benefit_kind, grouped_lines, lead_clause, lead_line, named_units, routable
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
@@ -33,6 +33,9 @@ SHORT_ITEM_CHARS = 120  # items this short are quoted whole
 MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
 EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead when it says this many characters more, or any figure more
 AGGREGATE_LINE_CHARS = 120  # an aggregate answer's line quotes the sentence up to this length, else its key clause
+# An aggregate answer opens with what its most likely items give: at most this many, this long.
+SUMMARY_ITEMS = 3
+SUMMARY_MAX_CHARS = 160
 SIM_WEIGHT = 2.0  # e5 similarity (z-score within the item) against word matches; chosen on train/dev fact accuracy
 _MONEY_S = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?%")
 _DATE_S = re.compile(r"\d{4}年|\d{1,2}月底")
@@ -312,7 +315,8 @@ class Answerer:
         if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
             lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
         else:
-            lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question))
+            stress = [t for t in weights if t in asking_clause(question)]
+            lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question), stress=stress)
         if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
             quote = next((s for s in sents if lead in s), quote)
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
@@ -365,7 +369,8 @@ class Answerer:
         named = [k for k in kinds if k != OTHER]
         count = cn_count(len(parts)) if len(parts) <= 10 else "多"
         head = f"与您相关的规定有{count}条" + (f"，涉及{'、'.join(named)}{'等' if OTHER in kinds else ''}：" if named else "：")
-        return [head, *lines, *([f"办理部门：{who}"] if who else [])]
+        summary = _summary(parts)
+        return [*([summary] if summary else []), head, *lines, *([f"办理部门：{who}"] if who else [])]
 
     def _current_first(self, cited: Sequence[Scored], today: _dt.date) -> list[Item]:
         """The cited items, those of a document in force first when they are likely answers too (the
@@ -410,6 +415,17 @@ class Answerer:
             + "\n如需确认，建议拨打12345政务服务便民热线咨询相关部门。"
         )
         return Reply(text, False, [], list(hits), question=question, related=related, confidence=decision.confidence)
+
+
+def _summary(parts: Sequence[_Part]) -> str:
+    """An aggregate answer's first line: the key clauses of its most likely items (the ranker's
+    order), for someone who reads or hears no further."""
+    picked: list[str] = []
+    for p in parts[:SUMMARY_ITEMS]:
+        piece = f"{p.lead}{p.tag}" if p.lead else ""
+        if piece and (not picked or sum(map(len, picked)) + len(piece) <= SUMMARY_MAX_CHARS):
+            picked.append(piece)
+    return f"主要有：{'；'.join(picked)}。" if picked else ""
 
 
 def _figures(text: str) -> set[str]:

@@ -43,9 +43,15 @@ NOVELTY_WEIGHT = 0.1
 NOVELTY_CAP = 40
 # A sibling of a term the question names (市级 when it asks about 省级) belongs to another case.
 SIBLING_PENALTY = 2.0
+# The question's last clause asks; the ones before it say who is asking ("我们是国家级的双创品牌，…，
+# 房租能补多少"): a term of the asking clause counts this much more, by length (chosen on train/dev).
+STRESS_WEIGHT = 1.0
+# When no kind of answer was asked ("有奖励吗"), a span that states a figure tells more (train/dev).
+FIGURE_BONUS = 2.0
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
-_MARKS = "，；。：！？ "  # clause punctuation (and spaces) around a span's words
+_MARKS = "，；。：！？ "
+_QUESTION_CLAUSES = re.compile(r"[，,；;。！!？?\s]+")  # clause punctuation (and spaces) around a span's words
 
 
 @dataclass(frozen=True)
@@ -87,15 +93,17 @@ def lead_clause(
     require: bool = True,
     title: str = "",
     avoid: Sequence[str] = (),
+    stress: Sequence[str] = (),
 ) -> str:
-    """The best short span of the item that answers: a whole sentence, or up to three neighbouring
-    clauses of one, at most ``LEAD_MAX_CHARS`` long, holding the asked-for kind of answer when one
-    was asked, as many of the question's terms as possible and something beyond them (its
-    sentence's score breaks ties); never the item's ``title`` alone, which only names the topic.
+    """The best short span of the item that answers: a whole sentence, up to three neighbouring
+    clauses of one, or two neighbouring sentences, at most ``LEAD_MAX_CHARS`` long, holding the
+    asked-for kind of answer when one was asked, as many of the question's terms as possible (those
+    of its asking clause, ``stress``, count more) and something beyond them (its sentence's score
+    breaks ties); never the item's ``title`` alone, which only names the topic.
     "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
     best: tuple[float, str] = (float("-inf"), "")
     longest_first = sorted(terms, key=len, reverse=True)
-    for sentence, score in zip(sentences, scores, strict=True):
+    for sentence, score in _with_pairs(sentences, scores):
         for text in _spans(sentence):
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
@@ -106,10 +114,28 @@ def lead_clause(
             s += FOCUS_WEIGHT * sum(len(w) for w in asked.focus if w in text)
             s += NOVELTY_WEIGHT * min(_novelty(text, longest_first), NOVELTY_CAP)
             s -= SIBLING_PENALTY * sum(1 for w in avoid if w in text)
+            s += STRESS_WEIGHT * sum(len(t) for t in stress if t in text)
+            s += FIGURE_BONUS * (not asked.kind and bool(_FIGURE.search(text)))
             if s > best[0]:
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")
     return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
+
+
+def asking_clause(question: str) -> str:
+    """The question's last clause, which asks: "我们是…双创品牌，想…新建个双创基地，房租能补多少" -> 房租能补多少."""
+    return _QUESTION_CLAUSES.split(question.strip("？?。！! "))[-1]
+
+
+def _with_pairs(sentences: Sequence[str], scores: Sequence[float]) -> list[tuple[str, float]]:
+    """Each sentence with its score, and each two neighbouring sentences that fit in a lead together
+    (with the better score): parallel cases ("对国家级…50万元。对省级…30万元。") answer together."""
+    out = list(zip(sentences, scores, strict=True))
+    for i in range(len(sentences) - 1):
+        pair = sentences[i] + sentences[i + 1]
+        if len(pair) <= LEAD_MAX_CHARS:
+            out.append((pair, max(scores[i], scores[i + 1])))
+    return out
 
 
 def _novelty(text: str, longest_first: Sequence[str]) -> int:

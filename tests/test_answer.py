@@ -36,7 +36,8 @@ def test_example_question_cites_25_with_5000_yuan(bot: Assistant) -> None:
 def test_aggregate_question_lists_several_measures(bot: Assistant) -> None:
     reply = bot.ask("刚开个体户，都有哪些补贴和优惠？")
     assert reply.answered and 25 in cited(reply) and len(reply.citations) >= 2
-    head = reply.text.splitlines()[0]  # how many and of which kinds, first
+    summary, head = reply.text.splitlines()[:2]  # what the likeliest measures give, then how many and of which kinds
+    assert summary.startswith("主要有：") and "5000元" in summary and "【第25条】" in summary
     assert head.startswith("与您相关的规定有") and "资金补贴/奖励" in head and not any(c.isdigit() for c in head)
     assert "资金补贴/奖励：" in reply.text and "办理部门：【第25条】区人社局、区财政局" in reply.text
 
@@ -276,3 +277,25 @@ def test_an_aggregate_line_says_what_the_measure_gives_not_only_its_heading(bot:
         titles = [c.title for c in reply.citations if c.label in ln]
         assert all(body != t for t in titles), ln  # "优化个体工商户开办服务【第3条】" alone tells nothing
     assert all(c.quote.rstrip("。") != c.title for c in reply.citations)  # nor does a card quoting only the heading
+
+
+def test_lead_weighs_the_asking_clause_states_figures_and_joins_parallel_cases() -> None:
+    """The question's last clause asks; a span with a figure tells more when no kind was asked; two
+    short parallel sentences answer a question that names neither case."""
+    from assistant.compose import Asked, asking_clause, lead_clause
+
+    assert asking_clause("我们是国家级的双创品牌，想新建个双创基地，房租能补多少？") == "房租能补多少"
+    sents = [
+        "对双创基地的运营单位，按空间使用面积给予每平方米不高于1000元、单个载体不高于500万元的装修补助。",
+        "对双创基地内的在孵创新创业团队，按实际使用面积给予1.5元/平方米/天、每年不高于50万元的房租补助。",
+    ]
+    lead = lead_clause(sents, [0.0, 0.0], Asked(amount=True), ["双创基地", "运营", "房租"], stress=["房租"])
+    assert "1.5元" in lead and "1000元" not in lead
+    reward = [
+        "鼓励国际国内知名餐饮企业在旅游公路沿线开设品牌门店，打造特色美食街区和夜间消费场景，按规定给予奖励。",
+        "营业面积达到一千平方米以上的知名餐饮企业在旅游公路沿线开业满一年且正常经营的，给予一次性奖励10万元。",
+    ]
+    assert "10万元" in lead_clause(reward, [0.0, 0.0], Asked(), ["餐饮", "奖励"])
+    labs = ["对新认定的国家级重点实验室，给予50万元经费支持。", "对新认定的省级重点实验室，给予30万元经费支持。"]
+    both = lead_clause(labs, [0.0, 0.0], Asked(amount=True), ["重点实验室"])
+    assert "50万元" in both and "30万元" in both
