@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import OTHER, Asked, asking_clause, benefit_kind, grouped_lines, lead_clause, lead_line, named_units, routable
+from .compose import OTHER, Asked, asking_clause, benefit_kind, go_to, grouped_lines, lead_clause, lead_line, named_units, stated_values
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
@@ -315,7 +315,7 @@ class Answerer:
         if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
             lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
         else:
-            stress = [t for t in weights if t in asking_clause(question)]
+            stress = [t for t in weights if t in asking_clause(question)] + stated_values(question)
             lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question), stress=stress)
         if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
             quote = next((s for s in sents if lead in s), quote)
@@ -335,7 +335,7 @@ class Answerer:
             lines.append(lead)
         if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA or _figures(p.quote) - _figures(p.lead):
             lines.append(f"原文：{p.quote}{p.tag}" if lead else f"{p.quote}{p.tag}")
-        depts = "、".join(routable(p.item.departments))
+        depts = go_to(p.item.departments)
         if depts and not (p.asked.department and lead):
             lines.append(f"办理部门：{depts}")
         return lines
@@ -346,7 +346,7 @@ class Answerer:
         lines.append("相关规定：")
         for i, p in enumerate(parts):
             head = f"{p.item.title}：" if isinstance(p.item, Measure) and not p.quote.startswith(p.item.title) else ""
-            depts = "、".join(routable(p.item.departments))
+            depts = go_to(p.item.departments)
             # Circled numerals, not digits: list numbers must not look like claims to the grounding check.
             lines.append(f"{'①②③④⑤⑥⑦⑧⑨⑩'[i]} {head}{p.quote}{p.tag}" + (f"（办理部门：{depts}）" if depts else ""))
         return lines
@@ -361,7 +361,7 @@ class Answerer:
             title = p.item.title if isinstance(p.item, Measure) else p.item.heading
             line = f"{title}：{key}{p.tag}" if key and not key.startswith(title) else f"{key or title}{p.tag}"
             entries.append((benefit_kind(p.item, key, knowledge.benefits), line))
-        who = "；".join(f"{p.tag}{'、'.join(routable(p.item.departments))}" for p in parts if p.item.departments)
+        who = "；".join(f"{p.tag}{go_to(p.item.departments)}" for p in parts if p.item.departments)
         lines = grouped_lines(entries, knowledge.benefit_order)
         kinds = [ln.rstrip("：") for ln in lines if not ln.startswith("· ")]
         # A count and the kinds first, for someone listening on the phone; numerals in words, since

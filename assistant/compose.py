@@ -122,6 +122,14 @@ def lead_clause(
     return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
 
 
+_STATED = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|万|亿|元|年|天|个工作日|小时)")
+
+
+def stated_values(question: str) -> list[str]:
+    """Figures the question states ("2022年全程网办比例要达到多少" -> 2022年): a span with one is about its case."""
+    return [m.group(0) for m in _STATED.finditer(question)]
+
+
 def asking_clause(question: str) -> str:
     """The question's last clause, which asks: "我们是…双创品牌，想…新建个双创基地，房租能补多少" -> 房租能补多少."""
     return _QUESTION_CLAUSES.split(question.strip("？?。！! "))[-1]
@@ -182,6 +190,7 @@ def _ends_in_condition(span: str, sentence: str) -> bool:
     return bool(_CONDITION_END.search(body)) or (body.startswith("对") and "，" not in body[:-1])
 
 
+GO_TO_UNITS = 3  # a line a caller can act on; eight bureaus is a list to read, not a place to go
 _GENERIC_UNIT = re.compile(r"^(?:各|相关|有关|其他)")  # "各有关部门", "相关部门": nobody to go to
 
 
@@ -193,6 +202,13 @@ def named_units(departments: Sequence[str]) -> list[str]:
 def routable(departments: Sequence[str]) -> list[str]:
     """The departments a person can actually go to (all of them when every one is generic)."""
     return named_units(departments) or list(departments)
+
+
+def go_to(departments: Sequence[str]) -> str:
+    """The 办理部门 a reply names: the first ``GO_TO_UNITS`` units one can go to (the document lists
+    the lead unit first), "等" for the rest, which the citation card lists in full."""
+    units = routable(departments)
+    return "、".join(units[:GO_TO_UNITS]) + ("等" if len(units) > GO_TO_UNITS else "")
 
 
 def lead_line(lead: str, tag: str, departments: Sequence[str], asked: Asked) -> str:

@@ -252,6 +252,23 @@ def test_where_to_go_names_units_a_person_can_go_to() -> None:
 
     assert routable(["区审批服务管理局", "各有关部门", "相关部门"]) == ["区审批服务管理局"]
     assert routable(["各有关部门"]) == ["各有关部门"]  # nothing better to say: keep what the item says
+    from assistant.compose import go_to
+
+    assert go_to(["区投促中心", "各有关部门", "区财政局", "区商务局", "区科技局"]) == "区投促中心、区财政局、区商务局等"
+    assert go_to(["区人社局", "区财政局"]) == "区人社局、区财政局"
+
+
+def test_a_figure_the_question_states_picks_its_case() -> None:
+    from assistant.compose import Asked, lead_clause, stated_values
+
+    q = "2022年全程网办的事项比例要达到多少"
+    assert stated_values(q) == ["2022年"]
+    sents = [
+        "2022年实现90%以上政务服务事项可全程网办，区审批服务管理局办理的企业登记注册、市场准入、社会事务、"
+        "工程建设项目审批事项可全程网办比达到95%，实际全程网办比达到60%以上。"
+    ]
+    lead = lead_clause(sents, [0.0], Asked(percent=True), ["全程网办", "事项", "比例"], stress=stated_values(q))
+    assert lead.startswith("2022年实现90%以上")  # without the stated year: the 95% clause alone
 
 
 def test_counts_are_spelled_as_chinese_counts() -> None:
