@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .types import Item, Measure
@@ -103,7 +103,11 @@ def lead_clause(
     "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
     best: tuple[float, str] = (float("-inf"), "")
     longest_first = sorted(terms, key=len, reverse=True)
-    for sentence, score in _with_pairs(sentences, scores):
+
+    def answers(sentence: str) -> bool:  # either half of a pair must say what was asked on its own
+        return bool(_kind_match(sentence, asked)) if asked.kind else any(t in sentence for t in terms)
+
+    for sentence, score in _with_pairs(sentences, scores, answers):
         for text in _spans(sentence):
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
@@ -135,13 +139,13 @@ def asking_clause(question: str) -> str:
     return _QUESTION_CLAUSES.split(question.strip("？?。！! "))[-1]
 
 
-def _with_pairs(sentences: Sequence[str], scores: Sequence[float]) -> list[tuple[str, float]]:
-    """Each sentence with its score, and each two neighbouring sentences that fit in a lead together
-    (with the better score): parallel cases ("对国家级…50万元。对省级…30万元。") answer together."""
+def _with_pairs(sentences: Sequence[str], scores: Sequence[float], answers: Callable[[str], bool]) -> list[tuple[str, float]]:
+    """Each sentence with its score, and each two neighbouring sentences that both answer and fit in
+    a lead together (with the better score): parallel cases ("对国家级…50万元。对省级…30万元。")."""
     out = list(zip(sentences, scores, strict=True))
     for i in range(len(sentences) - 1):
         pair = sentences[i] + sentences[i + 1]
-        if len(pair) <= LEAD_MAX_CHARS:
+        if len(pair) <= LEAD_MAX_CHARS and answers(sentences[i]) and answers(sentences[i + 1]):
             out.append((pair, max(scores[i], scores[i + 1])))
     return out
 
