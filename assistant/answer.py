@@ -220,8 +220,8 @@ class Answerer:
         if not passed:
             return ""
         texts = "、".join(dict.fromkeys(d.text for d in passed))
-        who = "、".join(named_units(item.departments))[:40] or "责任部门"
-        return f"提示：本条所述期限（{texts}）已过，相关措施是否延续或已调整，请向{who}核实。"
+        who = go_to(named_units(item.departments)) or "责任部门"  # whole names: never a bureau cut in half
+        return f"提示：本条期限（{texts}）已过，是否延续或调整，请向{who}核实。"
 
     def document_note(self, doc: Document, today: _dt.date) -> str:
         if doc.expires is not None and today > doc.expires:
