@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compose import OTHER, Asked, asking_clause, benefit_kind, go_to, grouped_lines, lead_clause, lead_line, named_units, stated_values
+from .compose import OTHER, Asked, asking_clause, benefit_kind, go_to, grouped_lines, lead_clause, lead_line, named_units
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
-from .textutil import cn_count, sentences
+from .textutil import cn_count, sentences, stated_values
 from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
@@ -315,7 +315,8 @@ class Answerer:
         if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
             lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
         else:
-            stress = [t for t in weights if t in asking_clause(question)] + stated_values(question)
+            asking = asking_clause(question)  # its terms, and the figures the question states, weigh more
+            stress = [t for t in weights if t in asking] + stated_values(question)
             lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question), stress=stress)
         if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
             quote = next((s for s in sents if lead in s), quote)

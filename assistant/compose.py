@@ -50,8 +50,8 @@ STRESS_WEIGHT = 1.0
 FIGURE_BONUS = 2.0
 LEAD_MAX_CHARS = 80  # short enough to read aloud on the phone (issue 14: ≤ 80 characters before the tag)
 OTHER = "其他"
-_MARKS = "，；。：！？ "
-_QUESTION_CLAUSES = re.compile(r"[，,；;。！!？?\s]+")  # clause punctuation (and spaces) around a span's words
+_MARKS = "，；。：！？ "  # clause punctuation (and spaces) around a span's words
+_QUESTION_CLAUSES = re.compile(r"[，,；;。！!？?\s]+")  # what separates a question's clauses
 
 
 @dataclass(frozen=True)
@@ -124,14 +124,6 @@ def lead_clause(
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")
     return lead if lead and (not require or not asked.kind or _kind_match(lead, asked) > 0) else ""
-
-
-_STATED = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|万|亿|元|年|天|个工作日|小时)")
-
-
-def stated_values(question: str) -> list[str]:
-    """Figures the question states ("2022年全程网办比例要达到多少" -> 2022年): a span with one is about its case."""
-    return [m.group(0) for m in _STATED.finditer(question)]
 
 
 def asking_clause(question: str) -> str:

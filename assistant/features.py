@@ -30,7 +30,7 @@ import numpy as np
 
 from .index import LoadedIndex
 from .lexicon import Lexicon
-from .textutil import sentences
+from .textutil import sentences, stated_values
 from .types import Corpus, Hit, Item, Measure
 
 # What the question asks for. Chinese question words, not words of any document.
@@ -69,7 +69,6 @@ _DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日|年底|期限|�
 _PROCEDURE = re.compile(r"流程|程序|手续|步骤|环节|申请|办理|受理|申报|登记|审批")
 _MATERIALS = re.compile(r"材料|资料|提交|提供|证明|证照|表单|一套")
 _FEE = re.compile(r"免费|收费|费用|免收|减免|不收|承担|\d+(?:\.\d+)?(?:万|亿)?元")
-_VALUE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|元|年|天|个工作日|小时|平方米|平米|平)")
 # The question speaks to the assistant as an agent and asks it to do something other than answer.
 _ADDRESSES = re.compile(
     r"(?:你|您)(?:就是|现在是|现在就是|来当|扮演|假装|作为)|(?:帮我|给我|请你|你给我)(?:写|编|生成|起草|翻译|回复|查一?下|查查)"
@@ -430,7 +429,7 @@ class FeatureExtractor:
             if asked and not any(t in text for t in asked) and any(o in text for o in group if o not in asked):
                 conflict = 1.0
         places = self._places(question)
-        values = [v.group(0).replace(" ", "") for v in _VALUE.finditer(question)]
+        values = stated_values(question)
         return {
             "distinct_conflict": conflict,
             "group_missing": self._group_missing(question, text),

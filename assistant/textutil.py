@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _SENT = re.compile(r"(?<=[。；！？])")
+_VALUE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|元|年|天|个工作日|小时|平方米|平米|平)")
 
 
 def sentences(text: str) -> list[str]:
@@ -26,3 +27,8 @@ def cn_count(n: int) -> str:
         return str(n)
     tens, ones = divmod(n, 10)
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def stated_values(question: str) -> list[str]:
+    """Figures with their units that a question states, spaces removed: "首套房120平米，2022年…" -> 120平米, 2022年."""
+    return [m.group(0).replace(" ", "") for m in _VALUE.finditer(question)]

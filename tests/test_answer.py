@@ -259,7 +259,8 @@ def test_where_to_go_names_units_a_person_can_go_to() -> None:
 
 
 def test_a_figure_the_question_states_picks_its_case() -> None:
-    from assistant.compose import Asked, lead_clause, stated_values
+    from assistant.compose import Asked, lead_clause
+    from assistant.textutil import stated_values
 
     q = "2022年全程网办的事项比例要达到多少"
     assert stated_values(q) == ["2022年"]
