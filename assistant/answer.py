@@ -312,8 +312,9 @@ class Answerer:
         scores = self.sentence_scores(sents, intent, weights, sims)
         asked = _asked(question, intent)
         title = item.title if isinstance(item, Measure) else ""
-        if intent.aggregate:  # one line per item: its amount if it has one, else its key clause
-            lead = lead_clause(sents, scores, dataclasses.replace(asked, amount=True), list(weights), require=False, title=title)
+        if intent.aggregate:  # one line per item: its figure (amount or rate) if it has one, else its key clause
+            what = dataclasses.replace(asked, amount=True, percent=True)
+            lead = lead_clause(sents, scores, what, list(weights), require=False, title=title)
         else:
             asking = asking_clause(question)  # its terms, and the figures the question states, weigh more
             stress = [t for t in weights if t in asking] + stated_values(question)

@@ -158,6 +158,9 @@ def heading_of(m: Measure) -> str:
 # --- operator script ---------------------------------------------------------------------------
 
 
+SCRIPT_MAX_CHARS = 80  # read aloud in one breath (issue 14: ≤ 80 characters before the tag)
+
+
 def lead_department(m: Measure) -> str:
     """Where an operator transfers the caller: the lead unit when named (牵头), else the first named bureau."""
     named = [d for d in (*m.lead_departments, *m.departments) if not d.startswith(("各", "相关"))]
@@ -167,7 +170,7 @@ def lead_department(m: Measure) -> str:
 def answer_script(bot: Assistant, m: Measure) -> str:
     """A ready-to-read reply for the hotline: what the item does (its first sentence after the heading,
     at most 80 characters before the tag), the deadline note, and whom to contact or transfer to."""
-    from .compose import LEAD_MAX_CHARS, clauses
+    from .compose import clauses
     from .textutil import sentences
 
     sents = sentences(m.text)
@@ -175,7 +178,7 @@ def answer_script(bot: Assistant, m: Measure) -> str:
     first = sents[1] if len(sents) > 1 else (sents[0] if sents else m.title)
     key = ""
     for part in clauses(first):  # as many of its clauses as fit in a breath
-        if len(key) + len(part) > LEAD_MAX_CHARS:
+        if len(key) + len(part) > SCRIPT_MAX_CHARS:
             break
         key += part
     key = (key or m.title).rstrip("，；：。！？")

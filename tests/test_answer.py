@@ -317,3 +317,24 @@ def test_lead_weighs_the_asking_clause_states_figures_and_joins_parallel_cases()
     labs = ["对新认定的国家级重点实验室，给予50万元经费支持。", "对新认定的省级重点实验室，给予30万元经费支持。"]
     both = lead_clause(labs, [0.0, 0.0], Asked(amount=True), ["重点实验室"])
     assert "50万元" in both and "30万元" in both
+
+
+def test_a_lead_may_be_a_whole_sentence_of_condition_and_benefit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A condition and the benefit it earns, together longer than a breath, lead as one sentence: cut
+    to 80 characters the lead was the bare condition, which names the asker's case and not the reward."""
+    from assistant import compose
+    from assistant.compose import Asked, lead_clause
+
+    sentence = "对在“三个一号旅游公路”沿线新开设的国际国内知名餐饮企业，营业面积达到1000平方米、2000平方米、3000平方米以上的分别给予一次性奖励10万元、20万元、30万元；"
+    terms = ["三个一号旅游公路", "知名", "餐饮", "奖励"]
+    assert "10万元" in lead_clause([sentence], [0.0], Asked(), terms) and "餐饮" in lead_clause([sentence], [0.0], Asked(), terms)
+    monkeypatch.setattr(compose, "LEAD_MAX_CHARS", 80)
+    assert "10万元" not in lead_clause([sentence], [0.0], Asked(), terms)  # the old limit: the bare condition
+
+
+def test_the_operator_script_reads_in_one_breath(bot: Assistant) -> None:
+    from assistant.present import SCRIPT_MAX_CHARS, answer_script
+
+    for m in bot.corpus.measures[:40]:
+        first = answer_script(bot, m).split("\n")[0]
+        assert len(first.split("【")[0]) <= SCRIPT_MAX_CHARS, first
