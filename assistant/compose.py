@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from .types import Item, Measure
 
-_CLAUSE = re.compile(r"[^，；。：！？]+[，；。：！？]?")
+_CLAUSE_END = "，；。：！？"
+_OPEN, _CLOSE = "“‘《（(「【", "”’》）)」】"  # a clause does not end inside these
 _MONEY = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+(?:\.\d+)?万(?=[，。；]|奖励|补贴)")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|个百分点|减半")
 _DATE = re.compile(r"\d{4}年|\d{1,2}月底|\d{1,2}月\d{1,2}日")
@@ -84,8 +85,22 @@ class Asked:
 
 
 def clauses(sentence: str) -> list[str]:
-    """ "甲，乙；丙。" -> ["甲，", "乙；", "丙。"]"""
-    return [c for c in _CLAUSE.findall(sentence) if c.strip(_MARKS)]
+    """ "甲，乙；丙。" -> ["甲，", "乙；", "丙。"]; a comma inside quotation marks or brackets does not
+    end a clause ("实现“进一次门，查多项事”" is one)."""
+    out: list[str] = []
+    start = depth = 0
+    for i, ch in enumerate(sentence):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch in _CLAUSE_END and depth == 0:
+            out.append(sentence[start : i + 1])
+            start = i + 1
+    out.append(sentence[start:])
+    if depth:  # an unbalanced mark: split at every clause end after all
+        out = re.findall(f"[^{_CLAUSE_END}]+[{_CLAUSE_END}]?", sentence)
+    return [c for c in out if c.strip(_MARKS)]
 
 
 def lead_clause(

@@ -342,3 +342,11 @@ def test_the_operator_script_reads_in_one_breath(bot: Assistant) -> None:
     for m in bot.corpus.measures[:40]:
         first = answer_script(bot, m).split("\n")[0]
         assert len(first.split("【")[0]) <= SCRIPT_MAX_CHARS, first
+
+
+def test_a_clause_does_not_end_inside_quotation_marks() -> None:
+    from assistant.compose import clauses
+
+    assert clauses("推动监管常态化，实现“进一次门，查多项事”。") == ["推动监管常态化，", "实现“进一次门，查多项事”。"]
+    assert clauses("甲，乙；丙。") == ["甲，", "乙；", "丙。"]
+    assert clauses("未闭合“甲，乙。") == ["未闭合“甲，", "乙。"]  # an unbalanced mark splits as before
