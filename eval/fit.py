@@ -10,7 +10,10 @@
 3. On dev, the answer threshold is the lowest probability at which answered replies reach the
    stated precision (``--precision``); the other thresholds (related suggestions, second and
    aggregate citations, follow-up topic switch) maximise stated dev objectives (see below).
-4. The model, the thresholds, the command and the scores go to ``assistant/fitted/decision.json``.
+4. Two honesty checks are reported, not used: how far the answer threshold moves over bootstrap
+   resamples of dev, and the train questions scored out of fold (each by a decision fitted
+   without it) at the chosen threshold.
+5. The model, the thresholds, the command and the scores go to ``assistant/fitted/decision.json``.
 
 The test split is never read here.
 """
@@ -42,6 +45,7 @@ PRECISION = 0.83
 RELATED_OFF_TOPIC = 0.25  # share of clearly off-topic dev questions that may be shown related items
 CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # regularisation strengths tried by cross-validation
 FOLDS = 5
+SPREAD_DRAWS = 200  # bootstrap resamples of dev behind the answer threshold's reported spread
 
 
 @dataclass
@@ -214,6 +218,37 @@ def answer_threshold(model: DecisionModel, rows: list[Rows], precision: float) -
     return chosen, curve
 
 
+def threshold_spread(model: DecisionModel, rows: list[Rows], precision: float, draws: int = SPREAD_DRAWS) -> dict[str, float]:
+    """Where the answer threshold lands when dev is resampled with replacement (bootstrap p10 / p50 /
+    p90): how much of the chosen value is the luck of which questions dev happens to hold."""
+    rng = np.random.default_rng(0)
+    ts = [answer_threshold(model, [rows[i] for i in rng.integers(0, len(rows), len(rows))], precision)[0] for _ in range(draws)]
+    p10, p50, p90 = np.percentile(ts, [10, 50, 90])
+    return {"p10": round(float(p10), 4), "p50": round(float(p50), 4), "p90": round(float(p90), 4)}
+
+
+def out_of_fold(rows: list[Rows], t_answer: float) -> dict[str, float]:
+    """The train questions as unseen questions: each scored by a decision fitted without its fold,
+    at the chosen threshold. The in-sample train scores of ``eval answers`` are kinder than this."""
+    from sklearn.model_selection import GroupKFold
+
+    best: list[tuple[int, float]] = [(0, 0.0)] * len(rows)
+    qids = np.arange(len(rows))
+    for tr, te in GroupKFold(n_splits=FOLDS).split(qids, qids, qids):
+        fold_model, _ = fit_decision([rows[i] for i in tr])
+        for i in te:
+            best[i] = _best(fold_model, rows[i].X)
+    ans = [(b, r) for b, r in zip(best, rows, strict=True) if r.q.answerable]
+    una = [p for (_, p), r in zip(best, rows, strict=True) if not r.q.answerable]
+    answered = [(i, r) for (i, p), r in zip(best, rows, strict=True) if p >= t_answer]
+    return {
+        "precision": round(sum(r.q.answerable and r.ok[i] for i, r in answered) / max(1, len(answered)), 4),
+        "cite_at_1": round(sum(p >= t_answer and r.ok[i] for (i, p), r in ans) / max(1, len(ans)), 4),
+        "refused_unanswerable": round(sum(p < t_answer for p in una) / max(1, len(una)), 4),
+        "refused_answerable": round(sum(p < t_answer for (_, p), _r in ans) / max(1, len(ans)), 4),
+    }
+
+
 def related_threshold(model: DecisionModel, rows: list[Rows], t_answer: float) -> float:
     """Lowest threshold below ``t_answer`` at which at most a quarter of the clearly off-topic dev
     questions (kinds unanswerable/injection) would be shown related items (or answered)."""
@@ -296,6 +331,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "corpus_sha256": bot.corpus.sha256,
         "model_id": bot.embedder.model_id,
         **report,
+        "answer_threshold_spread": threshold_spread(model, dev, args.precision),
+        "train_out_of_fold": out_of_fold(train, t_answer),
         "dev_curve": curve[:: max(1, len(curve) // 40)],
     }
     final = DecisionModel(model.ranker, model.answerer, thresholds, info)
@@ -307,6 +344,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         cv = rep["cv"][str(rep["C"])]
         print(f"  {name}: C={rep['C']}, {FOLDS}-fold CV AUC {cv['auc']:.3f} ± {cv['auc_sd']:.3f}")
     print(f"  thresholds (dev, precision ≥ {args.precision}): {thresholds}")
+    spread, oof = info["answer_threshold_spread"], info["train_out_of_fold"]
+    print(f"  answer threshold over dev resamples: p10 {spread['p10']} / p50 {spread['p50']} / p90 {spread['p90']}")
+    print(f"  train out of fold at {t_answer}: {oof}")
     print(f"  wrote {args.out}")
     return 0
 
