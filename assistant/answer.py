@@ -26,7 +26,7 @@ from .compose import OTHER, Asked, asking_clause, benefit_kind, go_to, grouped_l
 from .decide import Decision, Scored
 from .features import FeatureExtractor, Terms, is_aggregate, wants
 from .lexicon import Lexicon
-from .textutil import cn_count, sentences, stated_values
+from .textutil import cn_count, magnitudes, sentences, stated_values
 from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
@@ -318,7 +318,8 @@ class Answerer:
         else:
             asking = asking_clause(question)  # its terms, and the figures the question states, weigh more
             stress = [t for t in weights if t in asking] + stated_values(question)
-            lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=self._siblings_not_asked(question), stress=stress)
+            avoid = self._siblings_not_asked(question)
+            lead = lead_clause(sents, scores, asked, list(weights), title=title, avoid=avoid, stress=stress, values=magnitudes(question))
         if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
             quote = next((s for s in sents if lead in s), quote)
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)

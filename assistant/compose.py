@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .textutil import value_ranges
 from .types import Item, Measure
 
 _CLAUSE_END = "，；。：！？"
@@ -54,6 +55,10 @@ FIGURE_BONUS = 2.0
 # A longer lead often is the whole quoted sentence, so the reply drops the repeated evidence line.
 # The operator script has its own, stricter limit (present.SCRIPT_MAX_CHARS).
 LEAD_MAX_CHARS = 100
+# A span whose range holds a figure the question states ("实缴3个亿": "实缴注册资本1—5亿元…的补贴100万元")
+# earns this; one whose range of the same kind does not hold it loses it (that case is another's).
+# Train/dev lead accuracy: without it 0.849/0.835, 4 → 0.852/0.835, 8 → 0.853/0.835.
+RANGE_WEIGHT = 8.0
 OTHER = "其他"
 _MARKS = "，；。：！？ "  # clause punctuation (and spaces) around a span's words
 _QUESTION_CLAUSES = re.compile(r"[，,；;。！!？?\s]+")  # what separates a question's clauses
@@ -113,12 +118,14 @@ def lead_clause(
     title: str = "",
     avoid: Sequence[str] = (),
     stress: Sequence[str] = (),
+    values: Sequence[tuple[float, str]] = (),
 ) -> str:
     """The best short span of the item that answers: a whole sentence, up to three neighbouring
     clauses of one, or two neighbouring sentences, at most ``LEAD_MAX_CHARS`` long, holding the
     asked-for kind of answer when one was asked, as many of the question's terms as possible (those
     of its asking clause, ``stress``, count more) and something beyond them (its sentence's score
-    breaks ties); never the item's ``title`` alone, which only names the topic.
+    breaks ties), and whose ranges hold the figures the question states (``values``: "实缴3个亿" ->
+    the "1—5亿元" case); never the item's ``title`` alone, which only names the topic.
     "" when no span holds what was asked (unless ``require`` is False: then the best span)."""
     best: tuple[float, str] = (float("-inf"), "")
     longest_first = sorted(terms, key=len, reverse=True)
@@ -139,6 +146,7 @@ def lead_clause(
             s -= SIBLING_PENALTY * sum(1 for w in avoid if w in text)
             s += STRESS_WEIGHT * sum(len(t) for t in stress if t in text)
             s += FIGURE_BONUS * (not asked.kind and bool(_FIGURE.search(text)))
+            s += RANGE_WEIGHT * _range_fit(text, values) if values else 0.0
             if s > best[0]:
                 best = (s, text)
     lead = best[1].rstrip("，；：。！？")
@@ -183,6 +191,16 @@ def _spans(sentence: str) -> list[str]:
             if span != sentence and len(span.strip(_MARKS)) >= 4:
                 out.append(span)
     return out
+
+
+def _range_fit(text: str, values: Sequence[tuple[float, str]]) -> int:
+    """+1 for each range of the span that holds a stated figure, -1 for each of the same kind that holds none."""
+    fit = 0
+    for low, high, family in value_ranges(text):
+        same = [v for v, f in values if f == family]
+        if same:
+            fit += 1 if any(low <= v <= high for v in same) else -1
+    return fit
 
 
 def _kind_match(text: str, asked: Asked) -> int:

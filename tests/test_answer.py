@@ -350,3 +350,22 @@ def test_a_clause_does_not_end_inside_quotation_marks() -> None:
     assert clauses("推动监管常态化，实现“进一次门，查多项事”。") == ["推动监管常态化，", "实现“进一次门，查多项事”。"]
     assert clauses("甲，乙；丙。") == ["甲，", "乙；", "丙。"]
     assert clauses("未闭合“甲，乙。") == ["未闭合“甲，", "乙。"]  # an unbalanced mark splits as before
+
+
+def test_a_figure_the_question_states_picks_the_case_whose_range_holds_it() -> None:
+    from assistant.compose import Asked, lead_clause
+    from assistant.textutil import magnitudes, value_ranges
+
+    assert magnitudes("总部实缴注册资本3个亿，能补多少") == [(3e8, "money")]
+    assert magnitudes("营业面积1500平") == [(1500.0, "area")]
+    assert value_ranges("实缴注册资本1—5亿元的补贴100万元") == [(1e8, 5e8, "money")]
+    assert value_ranges("10亿元及以上的补贴500万元") == [(1e9, float("inf"), "money")]
+    assert value_ranges("营业面积达到1000平方米、3000平方米以上的分别给予奖励") == []  # tiers of a list, not a range
+    sentence = (
+        "对新引进的企业总部，实缴注册资本在10亿元及以上的补贴500万元，实缴注册资本5—10亿元的补贴300万元，实缴注册资本1—5亿元的补贴100万元。"
+    )
+    terms = ["企业总部", "实缴注册资本", "补贴"]
+    cases = (("实缴3个亿，能补多少", "100万元", "500万元"), ("实缴6个亿，能补多少", "300万元", "100万元"))
+    for question, want, not_want in cases:
+        lead = lead_clause([sentence], [0.0], Asked(amount=True), terms, values=magnitudes(question))
+        assert want in lead and not_want not in lead, (question, lead)
