@@ -1,0 +1,47 @@
+"""The fit's honesty checks on question rows whose answer is known: out-of-fold scores and the
+threshold's spread (no index needed: the rows are what ``collect`` would produce)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.features import FEATURES
+from eval.data import Question
+from eval.fit import Rows, answer_threshold, fit_decision, out_of_fold, threshold_spread
+
+COV = FEATURES.index("cov_idf")
+SIM = FEATURES.index("sent_max")
+
+
+def _rows(n: int, seed: int, *, signal: bool = True) -> list[Rows]:
+    """``n`` questions of three candidates each; a third are unanswerable. With ``signal`` the answering
+    item of an answerable question covers its terms and is similar to it; without, nothing tells."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        answerable = i % 3 != 0
+        X = rng.normal(0.0, 0.3, size=(3, len(FEATURES)))
+        if signal and answerable:
+            X[0, COV] += 2.0
+            X[0, SIM] += 2.0
+        q = Question(f"q{i}", (f"问题{i}",), (1,) if answerable else (), (), (), answerable, "fact" if answerable else "nearmiss")
+        y: list[int | None] = [int(answerable), 0, 0]
+        out.append(Rows(q, [f"d#{k}" for k in range(3)], X, y, [answerable, False, False]))
+    return out
+
+
+def test_out_of_fold_scores_tell_answerable_from_unanswerable_only_when_the_features_do() -> None:
+    honest = out_of_fold(_rows(150, 0), 0.5)
+    assert honest["refused_unanswerable"] > 0.9 and honest["refused_answerable"] < 0.1
+    # No signal: the ranker's pick is right a third of the time, and the answerer has no grounds to answer.
+    noise = out_of_fold(_rows(150, 1, signal=False), 0.5)
+    assert noise["cite_at_1"] < 0.5 and noise["refused_answerable"] > 0.5
+
+
+def test_the_threshold_spread_brackets_the_chosen_threshold() -> None:
+    train, dev = _rows(150, 2), _rows(90, 3)
+    model, _ = fit_decision(train)
+    chosen, _ = answer_threshold(model, dev, 0.83)
+    spread = threshold_spread(model, dev, 0.83, draws=50)
+    assert 0.0 <= spread["p10"] <= spread["p50"] <= spread["p90"] <= 1.0
+    assert spread["p10"] <= chosen <= spread["p90"]
