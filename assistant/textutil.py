@@ -50,7 +50,7 @@ def magnitudes(question: str) -> list[tuple[float, str]]:
 
 def value_ranges(text: str) -> list[tuple[float, float, str]]:
     """The ranges a text sets out, as (low, high, family): "1—5亿元" -> (1e8, 5e8, "money"),
-    "10亿元及以上" -> (1e9, inf, "money"). A figure in a list ("1000平方米、3000平方米以上的分别…") is a
+    "10亿元及以上" -> (1e9, inf, "money"). A figure in a list ("200平方米、500平方米以上的分别…") is a
     tier of that list, not a range of its own. Upper bounds ("90平方米及以下") are left out: read with
     the lower ones, they made the lead split a pair of cases apart more often than pick one (train/dev)."""
     out = []

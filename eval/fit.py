@@ -194,27 +194,25 @@ def _best(model: DecisionModel, X: np.ndarray) -> tuple[int, float]:
     return int(np.argmax(p_rank)), confidence
 
 
+def _rates(best: list[tuple[tuple[int, float], Rows]], t: float) -> dict[str, float]:
+    """Outcomes at threshold ``t`` of questions given as ((index of the best item, probability), rows)."""
+    answered = [(i, r) for (i, p), r in best if p >= t]
+    ans = [(i, p, r) for (i, p), r in best if r.q.answerable]
+    una = [p for (_, p), r in best if not r.q.answerable]
+    return {
+        "t": t,
+        "precision": round(sum(r.q.answerable and r.ok[i] for i, r in answered) / len(answered), 4) if answered else 1.0,
+        "cite_at_1": round(sum(p >= t and r.ok[i] for i, p, r in ans) / (len(ans) or 1), 4),
+        "refused_unanswerable": round(sum(p < t for p in una) / (len(una) or 1), 4),
+        "refused_answerable": round(sum(p < t for _, p, _ in ans) / (len(ans) or 1), 4),
+    }
+
+
 def answer_threshold(model: DecisionModel, rows: list[Rows], precision: float) -> tuple[float, list[dict[str, float]]]:
     """Lowest threshold whose answered replies are right at least ``precision`` of the time."""
     best = [(_best(model, r.X), r) for r in rows]
-    curve = []
-    chosen = 1.0
-    for t in sorted({round(p, 4) for (_, p), _ in best}, reverse=True):
-        answered = [(i, r) for (i, p), r in best if p >= t]
-        right = sum(r.q.answerable and r.ok[i] for i, r in answered)
-        una = [r for _, r in best if not r.q.answerable]
-        ans = [r for _, r in best if r.q.answerable]
-        prec = right / len(answered) if answered else 1.0
-        curve.append(
-            {
-                "t": t,
-                "precision": round(prec, 4),
-                "refused_unanswerable": round(sum(p < t for (_, p), r in best if not r.q.answerable) / (len(una) or 1), 4),
-                "refused_answerable": round(sum(p < t for (_, p), r in best if r.q.answerable) / (len(ans) or 1), 4),
-            }
-        )
-        if prec >= precision:
-            chosen = t
+    curve = [_rates(best, t) for t in sorted({round(p, 4) for (_, p), _ in best}, reverse=True)]
+    chosen = min((c["t"] for c in curve if c["precision"] >= precision), default=1.0)
     return chosen, curve
 
 
@@ -238,15 +236,7 @@ def out_of_fold(rows: list[Rows], t_answer: float) -> dict[str, float]:
         fold_model, _ = fit_decision([rows[i] for i in tr])
         for i in te:
             best[i] = _best(fold_model, rows[i].X)
-    ans = [(b, r) for b, r in zip(best, rows, strict=True) if r.q.answerable]
-    una = [p for (_, p), r in zip(best, rows, strict=True) if not r.q.answerable]
-    answered = [(i, r) for (i, p), r in zip(best, rows, strict=True) if p >= t_answer]
-    return {
-        "precision": round(sum(r.q.answerable and r.ok[i] for i, r in answered) / max(1, len(answered)), 4),
-        "cite_at_1": round(sum(p >= t_answer and r.ok[i] for (i, p), r in ans) / max(1, len(ans)), 4),
-        "refused_unanswerable": round(sum(p < t_answer for p in una) / max(1, len(una)), 4),
-        "refused_answerable": round(sum(p < t_answer for (_, p), _r in ans) / max(1, len(ans)), 4),
-    }
+    return _rates(list(zip(best, rows, strict=True)), t_answer)
 
 
 def related_threshold(model: DecisionModel, rows: list[Rows], t_answer: float) -> float:
