@@ -369,3 +369,13 @@ def test_a_figure_the_question_states_picks_the_case_whose_range_holds_it() -> N
     for question, want, not_want in cases:
         lead = lead_clause([sentence], [0.0], Asked(amount=True), terms, values=magnitudes(question))
         assert want in lead and not_want not in lead, (question, lead)
+
+
+def test_a_two_item_answer_opens_with_both_leads(bot: Assistant) -> None:
+    """When the ranker cites two items for a precise question, it is not sure which one answers: the
+    first line gives both items' leads, so the answer is in it whichever it is."""
+    reply = bot.ask("个体户开分店要不要再办营业执照？")
+    first = reply.text.splitlines()[0]
+    assert len(reply.citations) == 2
+    assert all(f"【{c.label}】" in first for c in reply.citations), first
+    assert "一照多址" in first
