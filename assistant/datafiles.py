@@ -7,13 +7,12 @@ take effect without a restart.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from .atomic import write_text_atomically
 from .errors import ReviewError
 
 _BAD = re.compile(r'["\\\n\r\t]')
@@ -44,18 +43,5 @@ def add_synonym(path: Path, colloquial: str, officials: Sequence[str], *, known_
     text = pattern.sub(line, text, count=1) if term in table else text.rstrip("\n") + "\n" + line + "\n"
     if tomllib.loads(text).get("synonyms", {}).get(term) != merged:  # never write what the lexicon would read otherwise
         raise ReviewError(f"{path} does not end with its [synonyms] table; add {term!r} by hand")
-    _write_atomically(path, text)
+    write_text_atomically(path, text)
     return merged
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".synonyms-", suffix=".toml")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -4,7 +4,8 @@
    from the pair features of ``features.FEATURES``. Items are cited in that order.
 2. **Whether to answer.** The *answerer* looks at the best item only, with the features that
    say whether the question is covered at all (coverage, the rarest missing concept, unknown
-   words, answer type, sibling conflicts …) plus the ranker's confidence and margin:
+   words, answer type, sibling conflicts …), how the nearest labelled training questions went
+   (``memory.py``), plus the ranker's confidence and margin:
    P(the documents answer the question, and with this item). Separating the two matters: which
    of ten items fits best is decided by relative signals (ranks, margins), whether the best one
    answers by absolute ones, and one model fitted on both tasks weighs the second too lightly.
@@ -82,10 +83,21 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "group_missing",
     "place_unknown",
     "place_not_in_item",
+    "memory_vote",
     "rank_logit",
     "rank_margin",
 )
 _COLUMNS = [FEATURES.index(f) for f in ANSWER_FEATURES[:-2]]
+# What the ranker sees: every pair feature but the question memory's ``memory_vote``, which is the
+# same for every item of a document and says whether the question is covered, not by which item
+# (its ``memory_item`` does say which, and stays).
+RANK_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f != "memory_vote")
+_RANK_COLUMNS = [FEATURES.index(f) for f in RANK_FEATURES]
+
+
+def rank_input(X: np.ndarray) -> np.ndarray:
+    """The ranker's columns of a feature matrix (rows of :data:`FEATURES`)."""
+    return X[:, _RANK_COLUMNS] if X.size else X.reshape(0, len(RANK_FEATURES))
 
 
 @dataclass(frozen=True)
@@ -158,12 +170,19 @@ def answer_row(X: np.ndarray, p_rank: np.ndarray, top: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """The ranker, the answerer and the decision thresholds."""
+    """The ranker, the answerer and the decision thresholds; and ``plain``, the same fitted with
+    the question memory's columns at 0, for questions about documents the memory knows nothing of
+    (the weights learned next to the memory lean on it, and would refuse too much without it)."""
 
     ranker: Logistic
     answerer: Logistic
     thresholds: Thresholds
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    plain: DecisionModel | None = None
+
+    def without_memory(self) -> DecisionModel:
+        """The decision for questions whose candidates the question memory has no votes for."""
+        return self.plain or self
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_MODEL) -> DecisionModel:
@@ -179,14 +198,15 @@ class DecisionModel:
             model = cls.from_dict(raw)
         except (KeyError, TypeError, ValueError) as ex:
             raise ConfigError(f"{path} is not a fitted answer decision ({ex}); refit it with `python -m eval fit`") from None
-        if model.ranker.features != FEATURES or model.answerer.features != ANSWER_FEATURES:
+        if any(m.ranker.features != RANK_FEATURES or m.answerer.features != ANSWER_FEATURES for m in (model, model.without_memory())):
             raise ConfigError(f"{path} was fitted on other features than this code computes; refit it with `python -m eval fit`")
         return model
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DecisionModel:
-        info = {k: v for k, v in raw.items() if k not in ("ranker", "answerer", "thresholds")}
-        return cls(Logistic.from_dict(raw["ranker"]), Logistic.from_dict(raw["answerer"]), Thresholds(**raw["thresholds"]), info)
+        info = {k: v for k, v in raw.items() if k not in ("ranker", "answerer", "thresholds", "plain")}
+        plain = cls.from_dict(raw["plain"]) if raw.get("plain") else None
+        return cls(Logistic.from_dict(raw["ranker"]), Logistic.from_dict(raw["answerer"]), Thresholds(**raw["thresholds"]), info, plain)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -194,16 +214,17 @@ class DecisionModel:
             "ranker": self.ranker.to_dict(),
             "answerer": self.answerer.to_dict(),
             **self.info,
+            **({"plain": self.plain.to_dict()} if self.plain is not None else {}),
         }
 
     @classmethod
     def neutral(cls) -> DecisionModel:
         """No weights (every probability 0.5): lets ``eval fit`` analyse questions before a fit exists."""
-        return cls(Logistic.zero(FEATURES), Logistic.zero(ANSWER_FEATURES), Thresholds(1.0, 1.0, 1.0, 1.0), {"neutral": True})
+        return cls(Logistic.zero(RANK_FEATURES), Logistic.zero(ANSWER_FEATURES), Thresholds(1.0, 1.0, 1.0, 1.0), {"neutral": True})
 
     def score(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """(ranker probability per item, answerer probability for the best one)."""
-        p_rank = self.ranker.proba(X)
+        p_rank = self.ranker.proba(rank_input(X))
         if p_rank.size == 0:
             return p_rank, 0.0
         top = int(np.argmax(p_rank))

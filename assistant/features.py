@@ -12,7 +12,10 @@ threshold and nothing names a word of one document. Every feature is computed fr
 - whether the item has what the question asks for (an amount, a percentage, a count or
   duration, a date, a procedure) in a sentence about the question's terms;
 - sibling terms of the data (``distinct`` groups): a question about 市级 is not answered by an
-  item that names only 国家级 and 省级; places of the gazetteer that the item never names.
+  item that names only 国家级 and 省级; places of the gazetteer that the item never names;
+- how the nearest labelled training questions of the item's document went (``memory.py``):
+  answerable or not, and answered by this item or another; the only inputs learned from questions
+  rather than read from the item.
 
 What it does not do: understand meaning beyond these signals. A near miss whose every term the
 item contains (but in another relation) looks answerable here.
@@ -30,6 +33,7 @@ import numpy as np
 
 from .index import LoadedIndex
 from .lexicon import Lexicon
+from .memory import QuestionMemory
 from .textutil import sentences, stated_values
 from .types import Corpus, Hit, Item, Measure
 
@@ -129,6 +133,8 @@ FEATURES: tuple[str, ...] = (
     "group_missing",
     "place_unknown",
     "place_not_in_item",
+    "memory_vote",
+    "memory_item",
 )
 
 
@@ -193,9 +199,10 @@ def searchable(item: Item) -> str:
 class FeatureExtractor:
     """Computes :data:`FEATURES` for (question, retrieved item) pairs over one corpus."""
 
-    def __init__(self, corpus: Corpus, lexicon: Lexicon, index: LoadedIndex) -> None:
+    def __init__(self, corpus: Corpus, lexicon: Lexicon, index: LoadedIndex, memory: QuestionMemory | None = None) -> None:
         self.corpus = corpus
         self.lexicon = lexicon
+        self.memory = memory or QuestionMemory.empty()
         items: list[Item] = [*corpus.sections, *corpus.measures]
         self._text = {it.key: searchable(it) for it in items}
         self._sents: dict[str, list[str]] = {it.key: sentences(it.text) for it in items}
@@ -298,9 +305,11 @@ class FeatureExtractor:
         best_sim = max((max(s) if s else 0.0 for s in sims), default=0.0)
         dense_top = max((h.ranks.get("dense_score", 0.0) for h in hits), default=0.0)
         bm25_top = max((h.ranks.get("bm25_score", 0.0) for h in hits), default=0.0)
+        votes, items = self.memory.columns(qvec, [h.item.key for h in hits], [h.item.doc_id for h in hits])
         rows = []
         for i, (h, sim) in enumerate(zip(hits, sims, strict=True)):
             f = dict(q)
+            f["memory_vote"], f["memory_item"] = votes[i], items[i]
             f.update(self._lexical(h.item, terms))
             f.update(self._types(h.item, terms, q, sim))
             f.update(self._relations(question, h.item))

@@ -20,6 +20,7 @@ from .embed import Embedder
 from .features import FeatureExtractor, Terms, wants_document_facts
 from .index import LoadedIndex, open_index
 from .lexicon import Lexicon
+from .memory import QuestionMemory
 from .parse import load_corpus
 from .retrieve import HybridRetriever, Mode
 from .settings import Settings
@@ -92,6 +93,7 @@ class Assistant:
         clock: Callable[[], _dt.date] | None = None,
         llm: Any = None,
         decision: DecisionModel | None = None,
+        memory: QuestionMemory | None = None,
         curated: Any = None,
         rebuild: bool = True,
         quiet: bool = True,
@@ -101,7 +103,12 @@ class Assistant:
         self._chroma_client = chroma_client
         self._quiet = quiet
         self._reload_lock = threading.Lock()
-        self.model = decision or DecisionModel.load(self.settings.decision_model or DEFAULT_MODEL)
+        decision_path = self.settings.decision_model or DEFAULT_MODEL
+        self.model = decision or DecisionModel.load(decision_path)
+        if memory is None:  # the memory fitted with the decision, beside it
+            memory_file = self.model.info.get("memory_file")
+            memory = QuestionMemory.load(decision_path.parent / memory_file) if memory_file else QuestionMemory.empty()
+        self.memory = memory.for_model(self.embedder.model_id)
         self._engine = self._load(rebuild=rebuild)
         self.clock = clock or _dt.date.today
         self._lock = threading.Lock()
@@ -116,7 +123,7 @@ class Assistant:
         corpus = load_corpus(self.settings.corpus_dir, cache_dir=self.settings.index_dir / "extract-cache")
         lexicon = Lexicon.for_corpus(corpus, self.settings.corpus_dir / "synonyms.toml")
         index = open_index(self.settings, corpus, lexicon, self.embedder, rebuild=rebuild, quiet=self._quiet, client=self._chroma_client)
-        features = FeatureExtractor(corpus, lexicon, index)
+        features = FeatureExtractor(corpus, lexicon, index, self.memory)
         retriever = HybridRetriever(corpus, index, self.embedder, lexicon)
         return Engine(corpus, lexicon, index, retriever, features, Answerer(corpus, lexicon, features))
 
@@ -231,12 +238,18 @@ class Assistant:
         """The reading and decision to answer with: the follow-up as resolved, unless the question
         alone is answered with a probability higher by the fitted ``switch`` margin."""
         aggregate = detect_intent(an.typed + " " + an.readings[0].question).aggregate
-        options = [(r, self.model.decide(r.hits, r.X, aggregate=aggregate)) for r in an.readings]
+        options = [(r, self._model_for(r).decide(r.hits, r.X, aggregate=aggregate)) for r in an.readings]
         best = options[0]
         for r, d in options[1:]:
             if d.confidence > best[1].confidence + self.model.thresholds.switch:
                 best = (r, d)
         return best
+
+    def _model_for(self, reading: Reading) -> DecisionModel:
+        """The decision fitted with the question memory when the memory knows every candidate's
+        document, else the one fitted without it (a document added after the fit)."""
+        known = self.memory.doc_ids
+        return self.model if all(h.item.doc_id in known for h in reading.hits) else self.model.without_memory()
 
     def _reading(self, eng: Engine, question: str, **kw: Any) -> Reading:
         hits = self._with_facts(eng, question, self._retrieve(eng, question, **kw))

@@ -71,6 +71,9 @@ def test_shipped_splits_are_large_enough_and_cover_every_measure() -> None:
         assert all(len(q.turns) >= 2 for q in qs if q.kind == "multiturn"), name
     ids = [q.id for qs in splits.values() for q in qs]
     assert len(ids) == len(set(ids))  # no question in two splits
+    # Nor the same words: the question memory would answer a dev or test question by its twin in train.
+    texts = {name: {q.turns for q in qs} for name, qs in splits.items()}
+    assert not texts["train"] & (texts["dev"] | texts["test"])
 
 
 def test_the_test_split_is_frozen() -> None:

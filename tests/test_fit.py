@@ -7,7 +7,7 @@ import numpy as np
 
 from assistant.features import FEATURES
 from eval.data import Question
-from eval.fit import Rows, answer_threshold, fit_decision, out_of_fold, threshold_spread
+from eval.fit import Rows, _rates, answer_threshold, fit_decision, out_of_fold, scored, threshold_spread
 
 COV = FEATURES.index("cov_idf")
 SIM = FEATURES.index("sent_max")
@@ -31,17 +31,32 @@ def _rows(n: int, seed: int, *, signal: bool = True) -> list[Rows]:
 
 
 def test_out_of_fold_scores_tell_answerable_from_unanswerable_only_when_the_features_do() -> None:
-    honest = out_of_fold(_rows(150, 0), 0.5)
+    honest = _rates(out_of_fold(_rows(150, 0)), 0.5)
     assert honest["refused_unanswerable"] > 0.9 and honest["refused_answerable"] < 0.1
     # No signal: the ranker's pick is right a third of the time, and the answerer has no grounds to answer.
-    noise = out_of_fold(_rows(150, 1, signal=False), 0.5)
+    noise = _rates(out_of_fold(_rows(150, 1, signal=False)), 0.5)
     assert noise["cite_at_1"] < 0.5 and noise["refused_answerable"] > 0.5
 
 
 def test_the_threshold_spread_brackets_the_chosen_threshold() -> None:
     train, dev = _rows(150, 2), _rows(90, 3)
     model, _ = fit_decision(train)
-    chosen, _ = answer_threshold(model, dev, 0.83)
-    spread = threshold_spread(model, dev, 0.83, draws=50)
+    chosen, _ = answer_threshold(scored(model, dev), 0.05)
+    spread = threshold_spread(scored(model, dev), 0.05, draws=50)
     assert 0.0 <= spread["p10"] <= spread["p50"] <= spread["p90"] <= 1.0
     assert spread["p10"] <= chosen <= spread["p90"]
+
+
+def test_the_answer_threshold_refuses_at_most_the_stated_share_of_answerable_questions() -> None:
+    model, _ = fit_decision(_rows(150, 4))
+    best = scored(model, _rows(300, 5))
+    for share in (0.0, 0.03, 0.1):
+        chosen, curve = answer_threshold(best, share)
+        answerable = [p for (_, p), r in best if r.q.answerable]
+        refused = sum(p < chosen for p in answerable)
+        assert refused <= share * len(answerable)
+        # … and it is the highest such threshold (to the 4 decimals kept): the next answerable
+        # probability up would refuse too many.
+        above = sorted(p for p in answerable if p >= chosen + 1e-4)
+        assert not above or sum(p < above[0] for p in answerable) > share * len(answerable)
+        assert curve and curve[0]["t"] >= chosen

@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 from app import create_app  # noqa: E402
 
 PASSWORD = "correct horse battery"
-PARAPHRASE = "门脸房能注册几个公司"  # refused until 门脸房 is known to mean 经营场所/住所
+PARAPHRASE = "一间门脸房能办几个照"  # refused until 门脸房 is known to mean 经营场所/住所
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,185 @@
+"""Question memory: labelled training questions, asked again by meaning.
+
+The answer decision's evidence features judge one question against one item. Near misses defeat
+them: "高校毕业生自主创业的人才补贴一个月多少钱" has every term of the item it hits, yet the item
+states no monthly figure. What those features cannot see, questions already labelled can. This is a
+k-nearest-neighbour vote (by e5 similarity) over the *train* split, learned like the decision's
+weights, never a list of questions in code. It gives the decision two inputs:
+
+- ``memory_vote`` (the answerer): how many of the nearest training questions were answerable,
+  against the document's usual share. Mostly unanswerable neighbours: likely a near miss.
+- ``memory_item`` (the ranker): how many of them were answered by this very item, against the
+  question's other candidates. "门脸房能注册几个公司" has neighbours answered by 第5条, so an item
+  none of them was answered by does not win on shared words alone.
+
+- Entries belong to a document (the one their question was about): items of another document get
+  no vote (0.0), so a newly added document starts neutral.
+- The vectors come from one embedding model; with another model configured the memory is unusable
+  and votes 0.0 (a warning says to refit).
+- ``python -m eval fit`` writes it beside the decision (``assistant/fitted/decision.memory.npz``:
+  vectors, labels, items, documents and the questions' text for review) and fits the decision on
+  votes computed without each question's own writer, so the weight it learns is the one that
+  carries over to unseen writers.
+
+Example: with entries A (answered by d#1) and B (unanswerable) of document d, a question whose
+vector is almost B's gets a vote near 0 − 0.5 = −0.5; a question about document e gets 0.0.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import write_atomically
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+NEIGHBOURS = 10  # questions that vote; 5–20 measured alike (leave-one-writer-out on train)
+TEMPERATURE = 50.0  # weight exp(T·(cos − best cos)): e5 cosines are bunched, so a 0.02 gap halves a vote
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One labelled question: its embedding, whether the documents answer it, and its document."""
+
+    vector: np.ndarray
+    answerable: bool
+    doc_id: str
+    text: str = ""
+    item: str = ""  # the key of the item that answers it ("" when none of its candidates does)
+
+
+@dataclass(frozen=True)
+class QuestionMemory:
+    """Labelled questions by document, and the vote of the nearest ones for a new question."""
+
+    vectors: np.ndarray  # (n, dim) float32, L2-normalised
+    answerable: np.ndarray  # (n,) 0/1
+    docs: np.ndarray  # (n,) document ids
+    texts: np.ndarray  # (n,) the questions, for review
+    items: np.ndarray  # (n,) keys of the items that answer them ("" for none)
+    model_id: str
+    info: dict[str, object] = field(default_factory=dict, compare=False)
+    k: int = NEIGHBOURS
+    temperature: float = TEMPERATURE
+
+    @classmethod
+    def build(cls, entries: Sequence[Entry], model_id: str, **info: object) -> QuestionMemory:
+        dim = entries[0].vector.shape[0] if entries else 0
+        return cls(
+            # Rounded as they are stored, so votes computed while fitting equal the ones served.
+            np.asarray([e.vector for e in entries], dtype=np.float32).reshape(len(entries), dim).astype(np.float16).astype(np.float32),
+            np.asarray([int(e.answerable) for e in entries], dtype=np.int8),
+            np.asarray([e.doc_id for e in entries], dtype=str),
+            np.asarray([e.text for e in entries], dtype=str),
+            np.asarray([e.item for e in entries], dtype=str),
+            model_id,
+            dict(info),
+        )
+
+    @classmethod
+    def empty(cls) -> QuestionMemory:
+        """No entries: every vote is 0.0 (used before a fit exists)."""
+        return cls.build([], "")
+
+    def __len__(self) -> int:
+        return int(self.answerable.shape[0])
+
+    @cached_property
+    def doc_ids(self) -> frozenset[str]:
+        """The documents it holds questions about."""
+        return frozenset(self.docs.tolist())
+
+    def nearest(self, qvec: np.ndarray | None, doc_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` entries of ``doc_id`` nearest to ``qvec`` and their weights (summing to 1)."""
+        rows = np.flatnonzero(self.docs == doc_id) if qvec is not None and len(self) else np.zeros(0, dtype=np.int64)
+        if rows.size == 0:
+            return rows, np.zeros(0)
+        sims = self.vectors[rows] @ np.asarray(qvec, dtype=np.float32)
+        top = np.argsort(-sims)[: self.k]
+        w = np.exp(self.temperature * (sims[top] - sims[top].max()))
+        return rows[top], w / w.sum()
+
+    def vote(self, qvec: np.ndarray | None, doc_id: str) -> float:
+        """Weighted share of answerable questions among the nearest entries of ``doc_id``, minus that
+        document's overall share; 0.0 without entries or a vector."""
+        rows, w = self.nearest(qvec, doc_id)
+        if rows.size == 0:
+            return 0.0
+        return float(w @ self.answerable[rows] - self.answerable[self.docs == doc_id].mean())
+
+    def columns(self, qvec: np.ndarray | None, keys: Sequence[str], docs: Sequence[str]) -> tuple[list[float], list[float]]:
+        """For a question's candidate items (their keys and documents): ``memory_vote`` per item
+        (its document's vote) and ``memory_item`` (the weight of the nearest entries answered by
+        that item, minus the mean over the candidates of the same document, so the items of a
+        document without entries all get 0.0)."""
+        near = {d: self.nearest(qvec, d) for d in set(docs)}
+        votes = {d: self.vote(qvec, d) for d in near}
+        share = [float(near[d][1][self.items[near[d][0]] == key].sum()) for key, d in zip(keys, docs, strict=True)]
+        mean = {d: float(np.mean([x for x, e in zip(share, docs, strict=True) if e == d])) for d in near}
+        return [votes[d] for d in docs], [x - mean[d] for x, d in zip(share, docs, strict=True)]
+
+    def for_model(self, model_id: str) -> QuestionMemory:
+        """This memory if its vectors come from ``model_id``, else an empty one (with a warning)."""
+        if len(self) and self.model_id != model_id:
+            log.warning("question memory was built with %s, not %s: it is ignored until `python -m eval fit`", self.model_id, model_id)
+            return QuestionMemory.empty()
+        return self
+
+    # --- file ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path | str) -> QuestionMemory:
+        """Read a memory written by :meth:`save` (no pickle); a missing file is an empty memory."""
+        path = Path(path)
+        if not path.exists():
+            log.warning("no question memory at %s; run `python -m eval fit` to create it", path)
+            return cls.empty()
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                return cls(
+                    z["vectors"].astype(np.float32),
+                    z["answerable"].astype(np.int8),
+                    z["docs"].astype(str),
+                    z["texts"].astype(str),
+                    z["items"].astype(str),
+                    str(meta["model_id"]),
+                    meta.get("info", {}),
+                    int(meta.get("k", NEIGHBOURS)),
+                    float(meta.get("temperature", TEMPERATURE)),
+                )
+        except (OSError, ValueError, KeyError) as ex:
+            raise ConfigError(f"cannot read the question memory at {path} ({ex}); refit it with `python -m eval fit`") from None
+
+    def save(self, path: Path | str) -> None:
+        """Write atomically (a temporary file renamed into place), so a reader never sees half a file."""
+        path = Path(path)
+        meta = {
+            "model_id": self.model_id,
+            "k": self.k,
+            "temperature": self.temperature,
+            "entries": len(self),
+            "saved_at": _dt.datetime.now().isoformat(timespec="seconds"),
+            "info": self.info,
+        }
+        write_atomically(
+            path,
+            lambda f: np.savez_compressed(
+                f,
+                vectors=self.vectors.astype(np.float16),
+                answerable=self.answerable,
+                docs=self.docs,
+                texts=self.texts,
+                items=self.items,
+                meta=np.asarray(json.dumps(meta, ensure_ascii=False)),
+            ),
+        )
