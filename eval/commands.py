@@ -177,6 +177,9 @@ def print_splits(metrics: dict[str, dict[str, Any]], mode: str = "extractive") -
     for k in kinds:
         vals = [metrics[n]["accuracy_by_kind"].get(k) for n in names]
         print(f"  {k:<18}" + "".join(f"{'–' if v is None else format(v, '.2f'):>12}" for v in vals))
+    if "train" in names:
+        print("(train is in sample: the decision was fitted on it and its questions are in the question memory;")
+        print(" `python -m eval fit` reports train scored out of fold)")
 
 
 def load_thresholds(path: Path) -> dict[str, Any]:
