@@ -1,16 +1,17 @@
 """Question memory: labelled training questions, asked again by meaning.
 
 The answer decision's evidence features judge one question against one item. Near misses defeat
-them: "高校毕业生自主创业的人才补贴一个月多少钱" has every term of the item it hits, yet the item
-states no monthly figure. What those features cannot see, questions already labelled can. This is a
-k-nearest-neighbour vote (by e5 similarity) over the *train* split, learned like the decision's
-weights, never a list of questions in code. It gives the decision two inputs:
+them: a question asking for the monthly amount of a subsidy has every term of the item it hits,
+yet the item states one lump sum. What those features cannot see, questions already labelled can.
+This is a k-nearest-neighbour vote (by e5 similarity) over the *train* split, learned like the
+decision's weights, never a list of questions in code. It gives the decision two inputs:
 
 - ``memory_vote`` (the answerer): how many of the nearest training questions were answerable,
   against the document's usual share. Mostly unanswerable neighbours: likely a near miss.
 - ``memory_item`` (the ranker): how many of them were answered by this very item, against the
-  question's other candidates. "门脸房能注册几个公司" has neighbours answered by 第5条, so an item
-  none of them was answered by does not win on shared words alone.
+  question's other candidates. A question in words the documents never use has neighbours
+  answered by the item that does answer it, so an item none of them was answered by does not win
+  on a shared word alone.
 
 - Entries belong to a document (the one their question was about): items of another document get
   no vote (0.0), so a newly added document starts neutral.
@@ -94,13 +95,22 @@ class QuestionMemory:
         return int(self.answerable.shape[0])
 
     @cached_property
+    def _by_doc(self) -> dict[str, tuple[np.ndarray, float]]:
+        """Per document: its entries' rows and its share of answerable ones."""
+        out = {}
+        for doc in set(self.docs.tolist()):
+            rows = np.flatnonzero(self.docs == doc)
+            out[doc] = (rows, float(self.answerable[rows].mean()))
+        return out
+
+    @property
     def doc_ids(self) -> frozenset[str]:
         """The documents it holds questions about."""
-        return frozenset(self.docs.tolist())
+        return frozenset(self._by_doc)
 
     def nearest(self, qvec: np.ndarray | None, doc_id: str) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` entries of ``doc_id`` nearest to ``qvec`` and their weights (summing to 1)."""
-        rows = np.flatnonzero(self.docs == doc_id) if qvec is not None and len(self) else np.zeros(0, dtype=np.int64)
+        rows = self._by_doc[doc_id][0] if qvec is not None and doc_id in self._by_doc else np.zeros(0, dtype=np.int64)
         if rows.size == 0:
             return rows, np.zeros(0)
         sims = self.vectors[rows] @ np.asarray(qvec, dtype=np.float32)
@@ -111,10 +121,10 @@ class QuestionMemory:
     def vote(self, qvec: np.ndarray | None, doc_id: str) -> float:
         """Weighted share of answerable questions among the nearest entries of ``doc_id``, minus that
         document's overall share; 0.0 without entries or a vector."""
-        rows, w = self.nearest(qvec, doc_id)
-        if rows.size == 0:
-            return 0.0
-        return float(w @ self.answerable[rows] - self.answerable[self.docs == doc_id].mean())
+        return self._vote(doc_id, *self.nearest(qvec, doc_id))
+
+    def _vote(self, doc_id: str, rows: np.ndarray, w: np.ndarray) -> float:
+        return float(w @ self.answerable[rows] - self._by_doc[doc_id][1]) if rows.size else 0.0
 
     def columns(self, qvec: np.ndarray | None, keys: Sequence[str], docs: Sequence[str]) -> tuple[list[float], list[float]]:
         """For a question's candidate items (their keys and documents): ``memory_vote`` per item
@@ -122,7 +132,7 @@ class QuestionMemory:
         that item, minus the mean over the candidates of the same document, so the items of a
         document without entries all get 0.0)."""
         near = {d: self.nearest(qvec, d) for d in set(docs)}
-        votes = {d: self.vote(qvec, d) for d in near}
+        votes = {d: self._vote(d, rows, w) for d, (rows, w) in near.items()}
         share = [float(near[d][1][self.items[near[d][0]] == key].sum()) for key, d in zip(keys, docs, strict=True)]
         mean = {d: float(np.mean([x for x, e in zip(share, docs, strict=True) if e == d])) for d in near}
         return [votes[d] for d in docs], [x - mean[d] for x, d in zip(share, docs, strict=True)]
