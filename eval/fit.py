@@ -69,8 +69,9 @@ class Rows:
     y: list[int | None]
     ok: list[bool]  # gold or also: acceptable to cite
     alone: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the follow-up read alone
-    # For the question memory's vote (column ``memory_vote`` of X, filled by ``fill_memory``): each
-    # reading's question vector and the document of each of its items.
+    # For the question memory's columns of X (``memory_vote``, ``memory_item``, filled by
+    # ``fill_memory``): each reading's question vector, its items' documents, and the keys of the
+    # follow-up read alone's items.
     qvecs: list[np.ndarray | None] = field(default_factory=list)
     docs: list[list[str]] = field(default_factory=list)
     alone_keys: list[str] = field(default_factory=list)
