@@ -217,9 +217,18 @@ def make_router(bot: Assistant, feedback_log: FeedbackSink, settings: Settings, 
 
     @router.get("/healthz")
     def healthz() -> dict[str, Any]:
-        """``status`` is "degraded" while the configured LLM is down (answers are then extractive)."""
+        """``status`` is "degraded" while the configured LLM is down (answers are then extractive);
+        ``decision`` is when the live answer decision was fitted, ``question_memory`` how many
+        labelled questions it consults."""
         llm = llm_status(bot.llm)
         status = "degraded" if llm["llm"] == "down" else "ok"
-        return {"status": status, "measures": len(bot.corpus.measures), "index": bot.index.manifest.get("build_id"), **llm}
+        return {
+            "status": status,
+            "measures": len(bot.corpus.measures),
+            "index": bot.index.manifest.get("build_id"),
+            "decision": bot.model.info.get("fitted_at"),
+            "question_memory": len(bot.memory),
+            **llm,
+        }
 
     return router

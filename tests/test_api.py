@@ -199,7 +199,15 @@ def test_document_facts(client: httpx.Client) -> None:
 def test_healthz(client: httpx.Client, live_bot: Assistant) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "measures": 84, "index": live_bot.index.manifest["build_id"], "llm": "disabled"}
+    assert r.json() == {
+        "status": "ok",
+        "measures": 84,
+        "index": live_bot.index.manifest["build_id"],
+        "decision": live_bot.model.info["fitted_at"],
+        "question_memory": len(live_bot.memory),
+        "llm": "disabled",
+    }
+    assert r.json()["question_memory"] > 1000
 
 
 def test_staff_workspace_is_reached_without_the_trailing_slash(client: httpx.Client) -> None:

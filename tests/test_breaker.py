@@ -251,7 +251,8 @@ def test_error_responses_open_it_healthz_says_down_and_the_server_coming_back_cl
         stub.mode = "ok"  # the server is back: the background probe finds it without any question asked
         waited = _wait_for(lambda: llm_status(b.llm)["llm"] == "ok", timeout=10)
         print(f"\nback to ok {waited:.2f} s after the server recovered (back-off 0.3 s, doubling to 1 s)")
-        assert health.get("/healthz").json() == {"status": "ok", "measures": 84, "index": b.index.manifest["build_id"], "llm": "ok"}
+        expected = {"status": "ok", "measures": 84, "index": b.index.manifest["build_id"], "llm": "ok"}
+        assert expected.items() <= health.get("/healthz").json().items()
         reply = b.ask(Q_PRECISE)
         assert reply.mode == "llm" and reply.text.startswith(GOOD)
     assert len(_down_warnings(caplog)) == 1
