@@ -106,7 +106,7 @@ class Thresholds:
     related: float  # answerer probability needed to suggest related items
     second: float  # ranker probability at which a second item is cited (non-aggregate questions)
     aggregate: float  # ranker probability at which further items are cited for aggregate questions
-    switch: float = 0.0  # a follow-up read alone wins over the merged reading by this much probability
+    switch: float = 0.0  # a turn's other reading (``Analysis.readings[1]``) wins by this much probability
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,9 @@ class Reading:
 class Analysis:
     """A question made ready for the answer decision.
 
-    ``readings[0]`` is the question as resolved with the history; a follow-up that may change the
-    topic ("那高新技术企业呢？") also gets the question read alone as ``readings[1]``.
+    ``readings[0]`` is the question as resolved with the history; ``readings[1]``, when there is
+    one, is the other way to read it (``Assistant._other_reading``): a follow-up that may change the
+    topic ("那高新技术企业呢？") read alone, or a turn that reads as complete merged with the last topic.
     """
 
     typed: str  # the cleaned question as typed this turn
@@ -230,9 +231,21 @@ class Assistant:
         if curated is not None:
             return Analysis(q, [], curated)  # a reviewed answer for this question: no retrieval needed
         readings = [self._reading(eng, resolved, mode=mode, doc_id=doc_id)]
-        if how == "append" and resolved != q and self._new_topic_words(eng, q):
-            readings.append(self._reading(eng, q, mode=mode, doc_id=doc_id))
+        alternative = self._other_reading(q, resolved, how, hist, eng)
+        if alternative is not None:
+            readings.append(self._reading(eng, alternative, mode=mode, doc_id=doc_id))
         return Analysis(q, readings)
+
+    def _other_reading(self, q: str, resolved: str, how: str, hist: list[dict[str, str]], eng: Engine) -> str | None:
+        """The second way to read a turn of a conversation, weighed by ``decide``: a follow-up
+        merged with the last topic may be a new topic ("那开饭店呢？"), read alone; a turn that reads
+        as complete may still lean on it ("后来又评上了，还能再拿吗"), read merged."""
+        if how == "append" and resolved != q and self._new_topic_words(eng, q):
+            return q
+        if how == "standalone" and hist:
+            merged, _ = dialog.resolve_with_kind(q, hist, eng.lexicon.knowledge.siblings, force=True)
+            return merged if merged != q else None
+        return None
 
     def decide(self, an: Analysis) -> tuple[Reading, Decision]:
         """The reading and decision to answer with: the follow-up as resolved, unless the question

@@ -68,16 +68,17 @@ class Rows:
     X: np.ndarray
     y: list[int | None]
     ok: list[bool]  # gold or also: acceptable to cite
-    alone: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the follow-up read alone
+    alone: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the turn's other reading
     # For the question memory's columns of X (``memory_vote``, ``memory_item``, filled by
     # ``fill_memory``): each reading's question vector, its items' documents, and the keys of the
-    # follow-up read alone's items.
+    # other reading's items.
     qvecs: list[np.ndarray | None] = field(default_factory=list)
     docs: list[list[str]] = field(default_factory=list)
     alone_keys: list[str] = field(default_factory=list)
 
     def readings(self) -> list[np.ndarray]:
-        """The feature matrices: the question as resolved, then (for some follow-ups) read alone."""
+        """The feature matrices: the question as resolved, then (for some turns of a conversation) its
+        other reading (read alone, or merged with the last topic)."""
         return [self.X] if self.alone is None else [self.X, self.alone[0]]
 
 
@@ -375,7 +376,7 @@ def extra_threshold(model: DecisionModel, rows: list[Rows], t_answer: float, agg
 
 
 def switch_margin(model: DecisionModel, rows: list[Rows], t_answer: float) -> float:
-    """Margin by which a follow-up read alone must beat the merged reading, maximising right answers on dev."""
+    """Margin by which a turn's other reading must beat the first, maximising right answers on dev."""
 
     def right(x: np.ndarray, ok: list[bool], q: Question) -> bool:
         i, p = _best(model, x)

@@ -39,7 +39,8 @@ def test_aggregate_question_lists_several_measures(bot: Assistant) -> None:
     summary, head = reply.text.splitlines()[:2]  # what the likeliest measures give, then how many and of which kinds
     assert summary.startswith("主要有：") and "5000元" in summary and "【第25条】" in summary
     assert head.startswith("与您相关的规定有") and "资金补贴/奖励" in head and not any(c.isdigit() for c in head)
-    assert "资金补贴/奖励：" in reply.text and "办理部门：【第25条】区人社局、区财政局" in reply.text
+    departments = next(line for line in reply.text.splitlines() if line.startswith("办理部门："))
+    assert "资金补贴/奖励：" in reply.text and "【第25条】区人社局、区财政局" in departments
 
 
 def test_reply_serialises(bot: Assistant) -> None:
@@ -68,6 +69,16 @@ def test_follow_up_seal_after_sole_trader_question_resolves_to_3(bot: Assistant)
     assert cited(first)[0] == 3
     follow = bot.ask("刻章要钱吗", [{"role": "user", "content": q1}, {"role": "assistant", "content": first.text}])
     assert cited(follow)[0] == 3 and "免费刻章" in follow.text
+
+
+def test_a_turn_that_reads_complete_is_also_read_with_the_conversation(bot: Assistant) -> None:
+    q1 = "电子商务示范企业有什么奖励？"
+    history = [{"role": "user", "content": q1}, {"role": "assistant", "content": ""}]
+    an = bot.analyse("后来又评上了省级，还能再领吗", history)
+    alone, merged = (r.question for r in an.readings)
+    assert alone == an.typed and merged.startswith("电子商务示范企业") and merged.endswith(an.typed)
+    assert bot.analyse("后来又评上了省级，还能再领吗").readings[1:] == []  # no conversation, one reading
+    assert cited(bot.ask("后来又评上了省级，还能再领吗", history))[0] == 78
 
 
 def test_passed_deadline_gets_a_note_with_a_fixed_clock(settings, embedder) -> None:  # type: ignore[no-untyped-def]
