@@ -248,8 +248,8 @@ class Assistant:
         return None
 
     def decide(self, an: Analysis) -> tuple[Reading, Decision]:
-        """The reading and decision to answer with: the follow-up as resolved, unless the question
-        alone is answered with a probability higher by the fitted ``switch`` margin."""
+        """The reading and decision to answer with: the first, unless the turn's other reading is
+        answered with a probability higher by the fitted ``switch`` margin."""
         aggregate = detect_intent(an.typed + " " + an.readings[0].question).aggregate
         options = [(r, self._model_for(r).decide(r.hits, r.X, aggregate=aggregate)) for r in an.readings]
         best = options[0]

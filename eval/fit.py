@@ -68,18 +68,18 @@ class Rows:
     X: np.ndarray
     y: list[int | None]
     ok: list[bool]  # gold or also: acceptable to cite
-    alone: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the turn's other reading
+    other: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the turn's other reading
     # For the question memory's columns of X (``memory_vote``, ``memory_item``, filled by
     # ``fill_memory``): each reading's question vector, its items' documents, and the keys of the
     # other reading's items.
     qvecs: list[np.ndarray | None] = field(default_factory=list)
     docs: list[list[str]] = field(default_factory=list)
-    alone_keys: list[str] = field(default_factory=list)
+    other_keys: list[str] = field(default_factory=list)
 
     def readings(self) -> list[np.ndarray]:
         """The feature matrices: the question as resolved, then (for some turns of a conversation) its
         other reading (read alone, or merged with the last topic)."""
-        return [self.X] if self.alone is None else [self.X, self.alone[0]]
+        return [self.X] if self.other is None else [self.X, self.other[0]]
 
 
 def _label(q: Question, item: Item) -> tuple[int | None, bool]:
@@ -113,8 +113,8 @@ def collect(bot: Assistant, questions: list[Question]) -> list[Rows]:
         first = an.readings[0]
         rows = Rows(q, [h.item.key for h in first.hits], first.X, [y for y, _ in labelled[0]], [ok for _, ok in labelled[0]])
         if len(an.readings) > 1:
-            rows.alone = (an.readings[1].X, [y for y, _ in labelled[1]], [ok for _, ok in labelled[1]])
-            rows.alone_keys = [h.item.key for h in an.readings[1].hits]
+            rows.other = (an.readings[1].X, [y for y, _ in labelled[1]], [ok for _, ok in labelled[1]])
+            rows.other_keys = [h.item.key for h in an.readings[1].hits]
         rows.qvecs = [r.qvec for r in an.readings[:2]]
         rows.docs = [[h.item.doc_id for h in r.hits] for r in an.readings[:2]]
         out.append(rows)
@@ -171,16 +171,16 @@ def without_memory(rows: list[Rows]) -> list[Rows]:
     for r in rows:
         X = r.X.copy()
         X[:, MEMORY_COLUMNS] = 0.0
-        alone = None
-        if r.alone is not None:
-            alone = (r.alone[0].copy(), r.alone[1], r.alone[2])
-            alone[0][:, MEMORY_COLUMNS] = 0.0
-        out.append(dataclasses.replace(r, X=X, alone=alone))
+        other = None
+        if r.other is not None:
+            other = (r.other[0].copy(), r.other[1], r.other[2])
+            other[0][:, MEMORY_COLUMNS] = 0.0
+        out.append(dataclasses.replace(r, X=X, other=other))
     return out
 
 
 def _write_votes(r: Rows, memory: QuestionMemory) -> None:
-    keys = [r.keys] if r.alone is None else [r.keys, r.alone_keys]
+    keys = [r.keys] if r.other is None else [r.keys, r.other_keys]
     for X, qvec, ks, docs in zip(r.readings(), r.qvecs, keys, r.docs, strict=True):
         votes, items = memory.columns(qvec, ks, docs)
         X[:, MEMORY_COLUMNS[0]], X[:, MEMORY_COLUMNS[1]] = votes, items
@@ -382,14 +382,14 @@ def switch_margin(model: DecisionModel, rows: list[Rows], t_answer: float) -> fl
         i, p = _best(model, x)
         return (p >= t_answer and q.answerable and ok[i]) or (p < t_answer and not q.answerable)
 
-    pairs = [r for r in rows if r.alone is not None]
+    pairs = [r for r in rows if r.other is not None]
     best_m, best_n = 0.0, -1
     for m in np.arange(0.0, 0.55, 0.05):
         n = 0
         for r in pairs:
-            assert r.alone is not None
-            merged_p, alone_p = _best(model, r.X)[1], _best(model, r.alone[0])[1]
-            n += right(r.alone[0], r.alone[2], r.q) if alone_p > merged_p + m else right(r.X, r.ok, r.q)
+            assert r.other is not None
+            first_p, other_p = _best(model, r.X)[1], _best(model, r.other[0])[1]
+            n += right(r.other[0], r.other[2], r.q) if other_p > first_p + m else right(r.X, r.ok, r.q)
         if n > best_n:
             best_m, best_n = float(round(m, 4)), n
     return best_m
