@@ -81,6 +81,12 @@ def test_a_turn_that_reads_complete_is_also_read_with_the_conversation(bot: Assi
     assert cited(bot.ask("后来又评上了省级，还能再领吗", history))[0] == 78
 
 
+def test_a_colloquial_question_quotes_the_sentence_nearest_in_meaning(bot: Assistant) -> None:
+    # The question shares its words with the measure's first sentence, its meaning with the third.
+    reply = bot.ask("排污指标实在紧张的重大项目，有啥解决办法")
+    assert cited(reply)[0] == 50 and "市级储备指标" in reply.text
+
+
 def test_passed_deadline_gets_a_note_with_a_fixed_clock(settings, embedder) -> None:  # type: ignore[no-untyped-def]
     late = Assistant(settings, embedder=embedder, clock=lambda: _dt.date(2026, 11, 29))
     reply = late.ask("城镇土地使用税下调的政策执行到什么时候？")
