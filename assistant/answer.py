@@ -58,6 +58,11 @@ _TAG = re.compile(r"【[^【】]{1,40}】")
 _BARE_NUMBER_Q = re.compile(r"多少|几[个家项次份户人年天]?")  # "how many / how much" without a unit the kinds know
 
 
+def _room(quoted: Sequence[tuple[float, int, str]]) -> int:
+    """Characters a quote of these (score, index, sentence) picks may still grow by."""
+    return MAX_QUOTE_CHARS - sum(len(c[2]) for c in quoted)
+
+
 def _nearest_in_meaning(
     sents: Sequence[str], sims: Sequence[float], chosen: Sequence[tuple[float, int, str]]
 ) -> list[tuple[float, int, str]]:
@@ -66,8 +71,7 @@ def _nearest_in_meaning(
     if len(sims) != len(sents) or not sents:
         return []
     nearest = int(np.argmax(sims))
-    room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
-    if any(c[1] == nearest for c in chosen) or len(sents[nearest]) > room:
+    if any(c[1] == nearest for c in chosen) or len(sents[nearest]) > _room(chosen):
         return []
     return [(0.0, nearest, sents[nearest])]
 
@@ -167,7 +171,7 @@ class Answerer:
         chosen = [ranked[0]]
         covered = {t for t in weights if t in ranked[0][2]}
         while len(chosen) < limit:
-            room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen)
+            room = _room(chosen)
             heading_only = len(chosen) == 1 and chosen[0][1] == 0  # a bare heading answers nothing
             options = []
             for cand in ranked:
@@ -225,7 +229,7 @@ class Answerer:
         """Parallel amounts (国家级…50万元 / 省级…30万元) answer together when the question names no level."""
         extra: list[tuple[float, int, str]] = []
         for cand in ranked:
-            room = MAX_QUOTE_CHARS - sum(len(c[2]) for c in chosen + extra)
+            room = _room(chosen + extra)
             if cand in chosen or cand in extra or len(cand[2]) > min(room, 80) or not _MONEY_S.search(cand[2]):
                 continue
             twin = any(_MONEY_S.search(c[2]) and {t for t in own if t in c[2]} == {t for t in own if t in cand[2]} for c in chosen)
