@@ -26,7 +26,10 @@ _INJECTION = re.compile(
     r"忽略(之前|以上|上面|前面|先前|所有|你的)|无视(之前|以上|所有)|(系统|system)\s*(提示|prompt)|提示词|"
     r"你现在是|你是一个|扮演|假装|角色扮演|越狱|开发者模式|jailbreak|ignore (all |the )?(previous|prior|above)|"
     r"disregard (all |the )?(previous|prior)|you are now|act as|pretend|写(一)?首诗|写诗|讲个?笑话|写(一)?篇|编(一)?个|编造|"
-    r"翻译成|用英文回答|用英语回答|编(一)?份|假材料|假的材料|造假|伪造|做假账|逃税|偷税|骗补|骗取",
+    r"翻译成|用英文回答|用英语回答|编(一)?份|假材料|假的材料|造假|伪造|做假账|逃税|偷税|骗补|骗取|"
+    # a new standing rule (从现在起…只回答), a named jailbreak persona, a writing or forging errand
+    r"从现在(起|开始)|(?<![a-z])DAN(?![a-z])|翻成|只(回答|回复|能说|许说)|(帮|给|替)我[^，。？?怎]{0,10}(写(封|个|份|一|首|篇|段)|P一?[个张]|PS)|"
+    r"(文件|文档|方案)里没有的",
     re.IGNORECASE,
 )
 

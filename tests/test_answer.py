@@ -303,6 +303,17 @@ def test_where_to_go_questions_in_other_words(question: str) -> None:
     assert _DEPT_Q.search(question)
 
 
+def test_departments_that_are_the_complaint_do_not_make_a_where_to_go_question(bot: Assistant) -> None:
+    """A complaint that 各个部门 come to inspect does not ask which department to go to."""
+    from assistant.answer import _DEPT_Q
+
+    question = "各个部门隔三岔五来查，能不能少查几次"
+    assert not _DEPT_Q.search(question)
+    assert _DEPT_Q.search("这个补贴到那个部门申请")  # a typo for 哪个 still asks where to go
+    reply = bot.ask(question)
+    assert reply.answered and not reply.text.startswith("由")  # the lead says what the measure does
+
+
 def test_an_aggregate_line_says_what_the_measure_gives_not_only_its_heading(bot: Assistant) -> None:
     reply = bot.ask("作为个体户我能享受哪些政策？")
     lines = [ln for ln in reply.text.split("\n") if ln.startswith("· ")]
