@@ -40,7 +40,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check assistant eval tests scripts app.py
 	$(BIN)/ruff format --check assistant eval tests scripts app.py
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant eval
 
 # Headless Chromium for the browser tests (Debian packages; Playwright never downloads a browser).
 browser:

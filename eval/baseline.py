@@ -70,7 +70,7 @@ class PlainLlamaIndexBaseline:
     def retrieve(self, query: str) -> list[int | None]:
         out: list[int | None] = []
         for r in self.retriever.retrieve(query):
-            start = r.node.start_char_idx or 0
+            start = getattr(r.node, "start_char_idx", None) or 0  # text nodes have it; BaseNode does not declare it
             n = self.measure_at(start)
             if n not in out:
                 out.append(n)
@@ -78,7 +78,8 @@ class PlainLlamaIndexBaseline:
 
 
 def _measure_offsets(raw: str) -> tuple[list[int], list[int | None]]:
-    starts, numbers = [0], [None]
+    starts: list[int] = [0]
+    numbers: list[int | None] = [None]
     expected = 1
     for m in re.finditer(r"(?m)^(\d{1,3})\s*[.．]", raw):
         if int(m.group(1)) == expected:

@@ -306,7 +306,8 @@ def _bench_docs(
     if cache is not None:
         shutil.copytree(s.index_dir / "embeddings-cache", cache / "embeddings-cache", dirs_exist_ok=True)
     bot = Assistant(s, embedder=embedder, rebuild=False)
-    out = {"docs_documents": len(bot.corpus.documents), "docs_items": len(bot.corpus.measures), "docs_nodes": len(bot.index.nodes)}
+    out: dict[str, float] = {"docs_documents": len(bot.corpus.documents), "docs_items": len(bot.corpus.measures)}
+    out["docs_nodes"] = len(bot.index.nodes)
     out |= {"docs_parse_s": b["parse_s"], "docs_build_s": b["build_s"], "docs_embed_s": b.get("embed_s", 0.0)}
     out |= {
         "docs_chroma_s": b.get("chroma_s", 0.0),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import json
 import platform
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 from assistant import Assistant, Settings
 from assistant.retrieve import Mode
+from assistant.types import Reply
 
 from .data import Question, load_questions
 from .runner import RetrievalResult, answer_metrics, ask_question, eval_retrieval, hits_to_numbers, record_dict
@@ -43,10 +45,14 @@ def _progress(seq: list[Any], desc: str) -> Any:
     return tqdm(seq, desc=desc, file=sys.stderr, leave=False)
 
 
+def _retrieve_numbers(bot: Assistant, mode: Mode, question: str) -> list[int | None]:
+    return hits_to_numbers(bot.retrieve(question, mode=mode, top_k=5))
+
+
 def retrieval_results(bot: Assistant, qs: list[Question], baseline: bool = True) -> list[RetrievalResult]:
     results = []
     for mode in (Mode.BM25, Mode.DENSE, Mode.HYBRID):
-        results.append(eval_retrieval(f"{mode.value}", lambda q, m=mode: hits_to_numbers(bot.retrieve(q, mode=m, top_k=5)), qs))
+        results.append(eval_retrieval(f"{mode.value}", functools.partial(_retrieve_numbers, bot, mode), qs))
     if baseline:
         from .baseline import PlainLlamaIndexBaseline
 
@@ -292,5 +298,5 @@ class _ModeBot:
         self._bot, self._mode = bot, mode
         self.corpus = bot.corpus
 
-    def ask(self, question: str, history: Any = None) -> Any:
+    def ask(self, question: str, history: Any = None) -> Reply:
         return self._bot.ask(question, history, mode=self._mode)

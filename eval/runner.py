@@ -8,12 +8,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from assistant import Assistant, InvalidQuestionError
+from assistant import InvalidQuestionError
 from assistant.answer import grounding_violations
 from assistant.dialog import resolve
-from assistant.types import Hit, Measure
+from assistant.types import Corpus, Hit, Measure, Reply
 
 from .data import Question
 
@@ -140,7 +140,16 @@ class AnswerRecord:
         return bool(cite_ok) and self.facts_ok is not False
 
 
-def ask_question(bot: Assistant, q: Question) -> AnswerRecord:
+class Asker(Protocol):
+    """What the runner needs of an assistant: ``ask`` and the corpus its citations come from."""
+
+    @property
+    def corpus(self) -> Corpus: ...
+
+    def ask(self, question: str, history: Any = None) -> Reply: ...
+
+
+def ask_question(bot: Asker, q: Question) -> AnswerRecord:
     """Run every turn through ``bot.ask`` with the growing history; score the last reply."""
     history: list[dict[str, str]] = []
     latency = 0.0
