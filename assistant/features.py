@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import question_form
 from .index import LoadedIndex
 from .lexicon import Lexicon
 from .memory import QuestionMemory
@@ -55,13 +56,6 @@ _WANTS = {
         "(?:文件|方案|办法|政策|这个|本)[^，。？?]{0,6}(?:到期|过期|失效|有效|实施|执行|管几年|多久)",
     }.items()
 }
-# "What can a … get": a person or business asking about every benefit that applies.
-_AGGREGATE = re.compile(
-    r"有哪些|都有(啥|什么|哪些)|哪些(优惠|政策|扶持|补贴|支持|帮扶|便利|好处)|能享受(哪些|什么|啥)|可以享受(哪些|什么)|"
-    r"^我是|^我们是|^我们公司|^我们企业|^我新|^我刚|^刚开|^我想开|^我想在|作为一?(个|名|家)"
-)
-_LIST_WORDS = re.compile(r"哪些|都有|享受(什么|啥)|(什么|啥)(政策|优惠|扶持|支持|帮扶|便利|好处)")
-_FIGURES = {"money", "percent", "count", "duration", "date"}
 _MONEY = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元|\d+万(?=[，。；]|奖励|补贴)")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|百分之|个百分点|减半|[一二三四五六七八九]成")
 _NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)\s*"
@@ -180,14 +174,10 @@ def wants_document_facts(question: str) -> bool:
 
 
 def is_aggregate(question: str) -> bool:
-    """A "what can a … get" question, answered with every item that applies.
-
-    "我新开个体户能领多少补贴？" opens like one but asks for a figure: it is answered like a precise
-    question unless it also asks for a list ("有哪些", "什么政策").
-    """
-    if not _AGGREGATE.search(question):
-        return False
-    return bool(_LIST_WORDS.search(question)) or not wants(question) & _FIGURES
+    """A "what can a … get" question, answered with every item that applies ("刚认定高企，区里能拿
+    哪些奖补"); "我新开个体户能领多少补贴？" opens like one but asks for one figure. Learned from the
+    train split (``assistant/question_form.py``)."""
+    return question_form.current().asks_for_list(question)
 
 
 def searchable(item: Item) -> str:
@@ -342,7 +332,7 @@ class FeatureExtractor:
             "place_unknown": float(any(p in question and p not in self._known_text for p in self._places(question))),
             "addresses_assistant": float(bool(_ADDRESSES.search(question))),
         }
-        out["aggregate_q"] = float(bool(_AGGREGATE.search(question)))
+        out["aggregate_q"] = question_form.current().proba(question)
         for kind, pattern in _WANTS.items():
             out[f"wants_{kind}" if kind != "docfact" else "docfact_q"] = float(bool(pattern.search(question)))
         return out

@@ -5,6 +5,9 @@
    row labelled 1 when it answers the question (a gold measure; for a question answered by a
    section, the section that holds all its facts), 0 when it does not, and left out when it is
    only related (``also``).
+0. The question-form classifier (does a question ask for a list of what applies?) is fitted
+   first, on the train split's kinds (``eval/form_fit.py``), because the features below use it;
+   it is written beside the decision (``question_form.json``).
 2. The train questions become the question memory (``assistant/memory.py``). Each question's
    ``memory_vote`` is computed from a memory without its own writer's questions (train) or from
    all of train (dev), so no question votes for itself.
@@ -37,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant import Assistant, InvalidQuestionError, Settings
+from assistant import Assistant, InvalidQuestionError, Settings, question_form
 from assistant.atomic import write_text_atomically
 from assistant.decide import ANSWER_FEATURES, DEFAULT_MODEL, RANK_FEATURES, DecisionModel, Logistic, Thresholds, answer_row, rank_input
 from assistant.features import FEATURES
@@ -45,6 +48,7 @@ from assistant.memory import Entry, QuestionMemory
 from assistant.types import Item, Measure
 
 from .data import Question, load_questions
+from .form_fit import fit_form
 
 ROOT = Path(__file__).resolve().parent.parent
 FAR_KINDS = ("unanswerable", "injection")  # clearly off-topic: related suggestions would be noise
@@ -421,9 +425,12 @@ def choose_thresholds(model: DecisionModel, train: list[Rows], dev: list[Rows], 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     settings = Settings.from_env().with_(llm_base_url=None)
+    train_qs, dev_qs = load_questions(args.train), load_questions(args.dev)
+    form, form_about = fit_form(train_qs, dev_qs, writer)
+    question_form.use(form)  # the features below read it
     bot = Assistant(settings, decision=DecisionModel.neutral(), quiet=False)
-    train = collect(bot, load_questions(args.train))
-    dev = collect(bot, load_questions(args.dev))
+    train = collect(bot, train_qs)
+    dev = collect(bot, dev_qs)
     memory = fill_memory(train, dev, bot.embedder.model_id)
     model, report = fit_decision(train)
     thresholds, checks = choose_thresholds(model, train, dev, args.max_wrongly_refused)
@@ -445,6 +452,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     }
     plain_info = {"answerer_fit": plain_report["answerer_fit"], **{k: v for k, v in plain_checks.items() if k != "curve"}}
     memory.save(memory_path(args.out))
+    form_file = args.out.with_name(question_form.DEFAULT_FORM.name)
+    write_text_atomically(form_file, json.dumps(form.to_dict(), ensure_ascii=False) + "\n")
+    print(f"question form (asks for a list of what applies): cut-off {form.threshold:.3f}, {form_about}; wrote {form_file}")
     plain_model = DecisionModel(plain.ranker, plain.answerer, plain_thresholds, plain_info)
     final = DecisionModel(model.ranker, model.answerer, thresholds, info, plain_model)
     write_text_atomically(args.out, json.dumps(final.to_dict(), ensure_ascii=False, indent=1) + "\n")
