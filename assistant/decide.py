@@ -84,14 +84,15 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "place_unknown",
     "place_not_in_item",
     "memory_vote",
+    "memory_text",
     "rank_logit",
     "rank_margin",
 )
 _COLUMNS = [FEATURES.index(f) for f in ANSWER_FEATURES[:-2]]
-# What the ranker sees: every pair feature but the question memory's ``memory_vote``, which is the
-# same for every item of a document and says whether the question is covered, not by which item
-# (its ``memory_item`` does say which, and stays).
-RANK_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f != "memory_vote")
+# What the ranker sees: every pair feature but the question memory's ``memory_vote`` and
+# ``memory_text``, which are the same for every item of a document and say whether the question is
+# covered, not by which item (its ``memory_item`` does say which, and stays).
+RANK_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in ("memory_vote", "memory_text"))
 _RANK_COLUMNS = [FEATURES.index(f) for f in RANK_FEATURES]
 
 

@@ -129,6 +129,7 @@ FEATURES: tuple[str, ...] = (
     "place_not_in_item",
     "memory_vote",
     "memory_item",
+    "memory_text",
 )
 
 
@@ -295,11 +296,11 @@ class FeatureExtractor:
         best_sim = max((max(s) if s else 0.0 for s in sims), default=0.0)
         dense_top = max((h.ranks.get("dense_score", 0.0) for h in hits), default=0.0)
         bm25_top = max((h.ranks.get("bm25_score", 0.0) for h in hits), default=0.0)
-        votes, items = self.memory.columns(qvec, [h.item.key for h in hits], [h.item.doc_id for h in hits])
+        votes, items, texts = self.memory.columns(qvec, [h.item.key for h in hits], [h.item.doc_id for h in hits], question)
         rows = []
         for i, (h, sim) in enumerate(zip(hits, sims, strict=True)):
             f = dict(q)
-            f["memory_vote"], f["memory_item"] = votes[i], items[i]
+            f["memory_vote"], f["memory_item"], f["memory_text"] = votes[i], items[i], texts[i]
             f.update(self._lexical(h.item, terms))
             f.update(self._types(h.item, terms, q, sim))
             f.update(self._relations(question, h.item))

@@ -12,6 +12,10 @@ decision's weights, never a list of questions in code. It gives the decision two
   question's other candidates. A question in words the documents never use has neighbours
   answered by the item that does answer it, so an item none of them was answered by does not win
   on a shared word alone.
+- ``memory_text`` (the answerer): a character n-gram model of "does the document answer a question
+  worded like this?", fitted per document on the same labelled questions (``ngram.py``), against
+  the document's usual share. Neighbours by meaning miss what the wording gives away: a near miss
+  asks for a detail (每月发多少, 具体哪几家) in words the vote's nearest questions do not share.
 
 - Entries belong to a document (the one their question was about): items of another document get
   no vote (0.0), so a newly added document starts neutral.
@@ -19,7 +23,7 @@ decision's weights, never a list of questions in code. It gives the decision two
   and votes 0.0 (a warning says to refit).
 - ``python -m eval fit`` writes it beside the decision (``assistant/fitted/decision.memory.npz``:
   vectors, labels, items, documents and the questions' text for review) and fits the decision on
-  votes computed without each question's own writer, so the weight it learns is the one that
+  votes (and text scores) computed without each question's own writer, so the weight it learns is the one that
   carries over to unseen writers.
 
 Example: with entries A (answered by d#1) and B (unanswerable) of document d, a question whose
@@ -35,16 +39,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .atomic import write_atomically
 from .errors import ConfigError
+from .ngram import TextLogit
 
 log = logging.getLogger(__name__)
 
 NEIGHBOURS = 10  # questions that vote; 5–20 measured alike (leave-one-writer-out on train)
 TEMPERATURE = 50.0  # weight exp(T·(cos − best cos)): e5 cosines are bunched, so a 0.02 gap halves a vote
+TEXT_C = 3.0  # the text model's regularisation; 1 and 3 measured alike (leave-one-writer-out on train + dev)
+TEXT_MIN = 20  # a document's text model needs this many answerable and unanswerable questions
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Entry:
     doc_id: str
     text: str = ""
     item: str = ""  # the key of the item that answers it ("" when none of its candidates does)
+    asked: str = ""  # the question as the decision reads it (resolved with its conversation); else ``text``
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class QuestionMemory:
     info: dict[str, object] = field(default_factory=dict, compare=False)
     k: int = NEIGHBOURS
     temperature: float = TEMPERATURE
+    # Per document: its text model and its share of answerable questions.
+    text_models: dict[str, tuple[TextLogit, float]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, entries: Sequence[Entry], model_id: str, **info: object) -> QuestionMemory:
@@ -84,6 +95,7 @@ class QuestionMemory:
             np.asarray([e.item for e in entries], dtype=str),
             model_id,
             dict(info),
+            text_models=_text_models(entries),
         )
 
     @classmethod
@@ -126,16 +138,27 @@ class QuestionMemory:
     def _vote(self, doc_id: str, rows: np.ndarray, w: np.ndarray) -> float:
         return float(w @ self.answerable[rows] - self._by_doc[doc_id][1]) if rows.size else 0.0
 
-    def columns(self, qvec: np.ndarray | None, keys: Sequence[str], docs: Sequence[str]) -> tuple[list[float], list[float]]:
+    def text_vote(self, question: str, doc_id: str) -> float:
+        """The text model's P(answerable) for ``question`` minus the document's share; 0.0 for a
+        document without a text model or an empty question."""
+        model = self.text_models.get(doc_id)
+        if model is None or not question.strip():
+            return 0.0
+        return model[0].proba(question) - model[1]
+
+    def columns(
+        self, qvec: np.ndarray | None, keys: Sequence[str], docs: Sequence[str], question: str = ""
+    ) -> tuple[list[float], list[float], list[float]]:
         """For a question's candidate items (their keys and documents): ``memory_vote`` per item
-        (its document's vote) and ``memory_item`` (the weight of the nearest entries answered by
+        (its document's vote), ``memory_item`` (the weight of the nearest entries answered by
         that item, minus the mean over the candidates of the same document, so the items of a
-        document without entries all get 0.0)."""
+        document without entries all get 0.0) and ``memory_text`` (its document's text vote)."""
         near = {d: self.nearest(qvec, d) for d in set(docs)}
         votes = {d: self._vote(d, rows, w) for d, (rows, w) in near.items()}
+        texts = {d: self.text_vote(question, d) for d in near}
         share = [float(near[d][1][self.items[near[d][0]] == key].sum()) for key, d in zip(keys, docs, strict=True)]
         mean = {d: float(np.mean([x for x, e in zip(share, docs, strict=True) if e == d])) for d in near}
-        return [votes[d] for d in docs], [x - mean[d] for x, d in zip(share, docs, strict=True)]
+        return [votes[d] for d in docs], [x - mean[d] for x, d in zip(share, docs, strict=True)], [texts[d] for d in docs]
 
     def for_model(self, model_id: str) -> QuestionMemory:
         """This memory if its vectors come from ``model_id``, else an empty one (with a warning)."""
@@ -166,6 +189,7 @@ class QuestionMemory:
                     meta.get("info", {}),
                     int(meta.get("k", NEIGHBOURS)),
                     float(meta.get("temperature", TEMPERATURE)),
+                    _read_text_models(z, meta),
                 )
         except (OSError, ValueError, KeyError) as ex:
             raise ConfigError(f"cannot read the question memory at {path} ({ex}); refit it with `python -m eval fit`") from None
@@ -180,16 +204,62 @@ class QuestionMemory:
             "entries": len(self),
             "saved_at": _dt.datetime.now().isoformat(timespec="seconds"),
             "info": self.info,
+            "text_models": [{"doc": d, "share": share, "intercept": m.intercept} for d, (m, share) in self.text_models.items()],
         }
-        write_atomically(
-            path,
-            lambda f: np.savez_compressed(
-                f,
-                vectors=self.vectors.astype(np.float16),
-                answerable=self.answerable,
-                docs=self.docs,
-                texts=self.texts,
-                items=self.items,
-                meta=np.asarray(json.dumps(meta, ensure_ascii=False)),
-            ),
-        )
+        arrays: dict[str, Any] = {
+            "vectors": self.vectors.astype(np.float16),
+            "answerable": self.answerable,
+            "docs": self.docs,
+            "texts": self.texts,
+            "items": self.items,
+            "meta": np.asarray(json.dumps(meta, ensure_ascii=False)),
+            **_text_arrays(self.text_models),
+        }
+        write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+# --- the text models -------------------------------------------------------------------------
+
+
+def _text_models(entries: Sequence[Entry]) -> dict[str, tuple[TextLogit, float]]:
+    """One text model per document with at least ``TEXT_MIN`` questions of each label."""
+    out = {}
+    for doc in sorted({e.doc_id for e in entries}):
+        mine = [e for e in entries if e.doc_id == doc]
+        y = [int(e.answerable) for e in mine]
+        if min(sum(y), len(y) - sum(y)) >= TEXT_MIN:
+            m = TextLogit.fit([e.asked or e.text for e in mine], y, TEXT_C)
+            # Rounded as they are stored, so scores computed while fitting equal the ones served.
+            m = TextLogit(m.vocabulary, _f32(m.idf), _f32(m.coef), m.intercept)
+            out[doc] = (m, sum(y) / len(y))
+    return out
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float32).astype(float)
+
+
+def _text_arrays(models: dict[str, tuple[TextLogit, float]]) -> dict[str, np.ndarray]:
+    """The text models' vocabularies and weights as flat arrays (row ``i`` belongs to model ``owner[i]``)."""
+    parts = [(i, m) for i, (m, _) in enumerate(models.values())]
+    return {
+        "text_grams": np.asarray([g for _, m in parts for g in m.grams()], dtype=str),
+        "text_owner": np.asarray([i for i, m in parts for _ in m.vocabulary], dtype=np.int32),
+        "text_idf": np.concatenate([m.idf for _, m in parts] or [np.zeros(0)]).astype(np.float32),
+        "text_coef": np.concatenate([m.coef for _, m in parts] or [np.zeros(0)]).astype(np.float32),
+    }
+
+
+def _read_text_models(z: Any, meta: dict[str, Any]) -> dict[str, tuple[TextLogit, float]]:
+    """The text models saved by :func:`_text_arrays` (none in a file written before they existed)."""
+    specs = meta.get("text_models") or []
+    if not isinstance(specs, list) or not specs:
+        return {}
+    owner = z["text_owner"]
+    grams, idf, coef = z["text_grams"].astype(str), z["text_idf"].astype(float), z["text_coef"].astype(float)
+    out = {}
+    for i, spec in enumerate(specs):
+        rows = np.flatnonzero(owner == i)
+        vocab = {str(g): j for j, g in enumerate(grams[rows])}
+        out[str(spec["doc"])] = (TextLogit(vocab, idf[rows], coef[rows], float(spec["intercept"])), float(spec["share"]))
+    return out

@@ -2,8 +2,8 @@
 fact: a classifier over the question's characters, learned from the train split's ``aggregate``
 questions (``python -m eval fit``), not a list of phrases.
 
-The featurisation is character 1–3-grams, sublinear tf × smoothed idf, l2-normalised; the fit and
-this module share :func:`ngram_vector`, so the fitted file is read exactly as it was written. The
+The featurisation is character 1–3-grams, sublinear tf × smoothed idf, l2-normalised
+(``ngram.py``, shared with the fit), so the fitted file is read exactly as it was written. The
 weights live in ``fitted/question_form.json``.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,27 +19,9 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .ngram import ngram_vector
 
 DEFAULT_FORM = Path(__file__).resolve().parent / "fitted" / "question_form.json"
-NGRAMS = (1, 3)
-_SPACE = re.compile(r"\s+")
-
-
-def ngrams(text: str) -> Counter[str]:
-    """Character n-grams of a question, whitespace collapsed."""
-    text = _SPACE.sub(" ", text.strip())
-    return Counter(text[i : i + n] for n in range(NGRAMS[0], NGRAMS[1] + 1) for i in range(len(text) - n + 1))
-
-
-def ngram_vector(text: str, vocabulary: dict[str, int], idf: np.ndarray) -> np.ndarray:
-    """The l2-normalised tf-idf vector of ``text`` over ``vocabulary``."""
-    v = np.zeros(len(vocabulary))
-    for gram, count in ngrams(text).items():
-        j = vocabulary.get(gram)
-        if j is not None:
-            v[j] = (1.0 + math.log(count)) * idf[j]
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm else v
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@
    first, on the train split's kinds (``eval/form_fit.py``), because the features below use it;
    it is written beside the decision (``question_form.json``).
 2. The train questions become the question memory (``assistant/memory.py``). Each question's
-   ``memory_vote`` is computed from a memory without its own writer's questions (train) or from
-   all of train (dev), so no question votes for itself.
+   ``memory_vote`` and ``memory_text`` are computed from a memory without its own writer's
+   questions (train) or from all of train (dev), so no question votes for itself.
 3. A standardised logistic regression is fitted on train; its regularisation strength is
    chosen by grouped 5-fold cross-validation (folds by question), whose spread is reported.
 4. The answer threshold is the highest probability at which at most the stated share of answerable
@@ -73,10 +73,11 @@ class Rows:
     y: list[int | None]
     ok: list[bool]  # gold or also: acceptable to cite
     other: tuple[np.ndarray, list[int | None], list[bool]] | None = None  # the turn's other reading
-    # For the question memory's columns of X (``memory_vote``, ``memory_item``, filled by
-    # ``fill_memory``): each reading's question vector, its items' documents, and the keys of the
-    # other reading's items.
+    # For the question memory's columns of X (``memory_vote``, ``memory_item``, ``memory_text``,
+    # filled by ``fill_memory``): each reading's question vector and text, its items' documents,
+    # and the keys of the other reading's items.
     qvecs: list[np.ndarray | None] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
     docs: list[list[str]] = field(default_factory=list)
     other_keys: list[str] = field(default_factory=list)
 
@@ -120,12 +121,13 @@ def collect(bot: Assistant, questions: list[Question]) -> list[Rows]:
             rows.other = (an.readings[1].X, [y for y, _ in labelled[1]], [ok for _, ok in labelled[1]])
             rows.other_keys = [h.item.key for h in an.readings[1].hits]
         rows.qvecs = [r.qvec for r in an.readings[:2]]
+        rows.asked = [r.question for r in an.readings[:2]]
         rows.docs = [[h.item.doc_id for h in r.hits] for r in an.readings[:2]]
         out.append(rows)
     return out
 
 
-MEMORY_COLUMNS = [FEATURES.index("memory_vote"), FEATURES.index("memory_item")]
+MEMORY_COLUMNS = [FEATURES.index(f) for f in ("memory_vote", "memory_item", "memory_text")]
 
 
 def writer(qid: str) -> str:
@@ -144,12 +146,13 @@ def memory_entries(rows: list[Rows]) -> list[Entry]:
         right = [i for i, ok in enumerate(r.ok) if ok and r.q.answerable]
         doc = r.docs[0][right[0]] if right else r.docs[0][0]
         item = r.keys[right[0]] if right else ""
-        out.append(Entry(r.qvecs[0], r.q.answerable, doc, " → ".join(r.q.turns), item))
+        asked = r.asked[0] if r.asked else ""
+        out.append(Entry(r.qvecs[0], r.q.answerable, doc, " → ".join(r.q.turns), item, asked))
     return out
 
 
 def fill_memory(train: list[Rows], dev: list[Rows], model_id: str) -> QuestionMemory:
-    """Write every question's memory columns (``memory_vote``, ``memory_item``) into its rows and
+    """Write every question's memory columns (``memory_vote``, ``memory_item``, ``memory_text``) into its rows and
     return the memory of all train questions.
 
     A train question's vote comes from a memory without its own writer's questions (without its
@@ -185,9 +188,10 @@ def without_memory(rows: list[Rows]) -> list[Rows]:
 
 def _write_votes(r: Rows, memory: QuestionMemory) -> None:
     keys = [r.keys] if r.other is None else [r.keys, r.other_keys]
-    for X, qvec, ks, docs in zip(r.readings(), r.qvecs, keys, r.docs, strict=True):
-        votes, items = memory.columns(qvec, ks, docs)
-        X[:, MEMORY_COLUMNS[0]], X[:, MEMORY_COLUMNS[1]] = votes, items
+    asked = r.asked or [""] * len(keys)
+    for X, qvec, ks, docs, text in zip(r.readings(), r.qvecs, keys, r.docs, asked, strict=True):
+        votes, items, texts = memory.columns(qvec, ks, docs, text)
+        X[:, MEMORY_COLUMNS[0]], X[:, MEMORY_COLUMNS[1]], X[:, MEMORY_COLUMNS[2]] = votes, items, texts
 
 
 def _progress(seq: list[Any], desc: str) -> Any:

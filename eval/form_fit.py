@@ -10,36 +10,24 @@ The test split is never read here.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from assistant.question_form import FormClassifier, ngram_vector, ngrams
+from assistant.ngram import matrix as _matrix
+from assistant.ngram import vocabulary as _vocabulary
+from assistant.question_form import FormClassifier
 
 from .data import Question
 
 CS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # 100 won on 2407 train questions, inside the grid
 FOLDS = 5
-MIN_DF = 2  # an n-gram in one question only would name that question, not a form
 
 
 def _labelled(questions: list[Question]) -> tuple[list[str], np.ndarray]:
     kept = [q for q in questions if q.answerable]
     return [q.turns[-1] for q in kept], np.asarray([int(q.kind == "aggregate") for q in kept])
-
-
-def _vocabulary(texts: list[str]) -> tuple[dict[str, int], np.ndarray]:
-    df = Counter(g for t in texts for g in ngrams(t))
-    grams = sorted(g for g, n in df.items() if n >= MIN_DF)
-    idf = np.asarray([math.log((1 + len(texts)) / (1 + df[g])) + 1.0 for g in grams])
-    return {g: i for i, g in enumerate(grams)}, idf
-
-
-def _matrix(texts: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> np.ndarray:
-    return np.vstack([ngram_vector(t, vocabulary, idf) for t in texts])
 
 
 def _f1_cut(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from assistant import Assistant
 from assistant.decide import DEFAULT_MODEL, DecisionModel
 from assistant.errors import ConfigError
 from assistant.features import FEATURES
-from assistant.memory import Entry, QuestionMemory
+from assistant.memory import TEXT_MIN, Entry, QuestionMemory
 from eval.data import Question
 from eval.fit import MEMORY_COLUMNS, Rows, fill_memory, memory_path
 
@@ -54,7 +54,7 @@ def test_the_vote_follows_the_nearest_questions_of_the_items_document() -> None:
 
 
 def test_the_item_column_favours_the_item_the_nearest_questions_were_answered_by() -> None:
-    votes, items = _memory().columns(A, ["d#2", "d#1", "e#1", "new#1"], ["d", "d", "e", "new"])
+    votes, items, _ = _memory().columns(A, ["d#2", "d#1", "e#1", "new#1"], ["d", "d", "e", "new"])
     assert votes[0] == votes[1] > 0 and votes[3] == 0.0
     # d#1 answered A and its twin: it gets all the weight, less the mean over d's candidates; the
     # items of other documents are not pushed down by it.
@@ -79,6 +79,46 @@ def test_the_file_round_trips_without_pickle_and_bad_files_say_how_to_fix_them(t
     assert len(QuestionMemory.load(tmp_path / "missing.npz")) == 0
 
 
+def _worded_memory() -> QuestionMemory:
+    """Document d: answerable questions ask 多少 of a subsidy, unanswerable ones 每月 of a pension;
+    all share one vector, so only their words tell them apart."""
+    ask = [f"第{i}项创业补贴多少钱" for i in range(TEXT_MIN)]
+    miss = [f"第{i}项养老金每月发几次" for i in range(TEXT_MIN)]
+    entries = [Entry(A, True, "d", t, "d#1") for t in ask] + [Entry(A, False, "d", t) for t in miss]
+    return QuestionMemory.build([*entries, Entry(C, False, "e", "丙")], "model-x")
+
+
+def test_the_text_model_scores_a_question_by_its_wording_within_its_document(tmp_path: Path) -> None:
+    memory = _worded_memory()
+    assert set(memory.text_models) == {"d"}  # e has too few questions of each label for a model
+    covered, missed = memory.text_vote("创业补贴多少钱", "d"), memory.text_vote("养老金每月发几次", "d")
+    assert covered > 0.2 and missed < -0.2  # against d's share of answerable questions (1/2)
+    assert memory.text_vote("养老金每月发几次", "e") == memory.text_vote("", "d") == 0.0
+    # The memory_text column: one value per document, 0.0 where no text model exists.
+    texts = memory.columns(A, ["d#1", "d#2", "e#1"], ["d", "d", "e"], "养老金每月发几次")[2]
+    assert texts[0] == texts[1] == pytest.approx(missed) and texts[2] == 0.0
+    # Stored without pickle and read back to the same scores.
+    path = tmp_path / "m.npz"
+    memory.save(path)
+    back = QuestionMemory.load(path)
+    for q in ("创业补贴多少钱", "养老金每月发几次", "补贴发几次"):
+        assert back.text_vote(q, "d") == pytest.approx(memory.text_vote(q, "d"), abs=1e-9)
+
+
+def test_the_text_model_learns_from_the_labels_not_the_wording_alone() -> None:
+    # The same questions with the labels swapped: the scores swap sign.
+    memory = _worded_memory()
+    flipped = QuestionMemory.build([dataclasses.replace(e, answerable=not e.answerable) for e in _entries(memory)], "model-x")
+    assert flipped.text_vote("创业补贴多少钱", "d") == pytest.approx(-memory.text_vote("创业补贴多少钱", "d"), abs=1e-6)
+
+
+def _entries(memory: QuestionMemory) -> list[Entry]:
+    return [
+        Entry(v, bool(a), str(d), str(t), str(i))
+        for v, a, d, t, i in zip(memory.vectors, memory.answerable, memory.docs, memory.texts, memory.items, strict=True)
+    ]
+
+
 def test_vectors_of_another_embedding_model_are_not_used() -> None:
     assert len(_memory().for_model("model-x")) == 4
     assert len(_memory().for_model("other-model")) == 0
@@ -98,13 +138,32 @@ def test_fit_keeps_a_questions_own_writer_out_of_its_vote() -> None:
     memory = fill_memory(train, dev, "model-x")
     assert len(memory) == 4
     # m1's vote comes from k and p only: both answerable, so it carries no sign of m2, its twin.
-    vote, item = MEMORY_COLUMNS
+    vote, item, _ = MEMORY_COLUMNS
     assert train[0].X[0, vote] == pytest.approx(0.0, abs=1e-6)
     # k1's vote comes from m and p: p1, its nearest, was answered by d#1, so d#1 is favoured over d#2.
     assert train[2].X[0, item] > 0 > train[2].X[1, item]
     # A dev question votes with all of train, and finds the two unanswerable ones nearest.
     assert dev[0].X[0, vote] < -0.4
     assert dev[0].X[1, vote] == dev[0].X[0, vote]  # one vote per document
+
+
+def test_fit_keeps_a_questions_own_writer_out_of_its_text_score() -> None:
+    # Writer m's questions are worded alike and all unanswerable; k's and p's, worded otherwise,
+    # answerable and not. Without its writer, an m question's wording is new: its score stays near 0;
+    # with m's own questions in the memory (dev), the same wording is clearly a near miss.
+    def row(qid: str, text: str, answerable: bool) -> Rows:
+        r = _row(qid, A, answerable)
+        r.asked = [text]
+        return r
+
+    train = [row(f"m{i}", f"养老金每月发几次{i}", False) for i in range(TEXT_MIN)]
+    for w in "kp":
+        train += [row(f"{w}{i}", f"创业补贴多少钱{w}{i}", True) for i in range(TEXT_MIN)]
+        train += [row(f"{w}x{i}", f"住房公积金{w}{i}", False) for i in range(TEXT_MIN // 2)]
+    dev = [row("d1", "养老金每月发几次", False)]
+    fill_memory(train, dev, "model-x")
+    text = MEMORY_COLUMNS[2]
+    assert abs(train[0].X[0, text]) < abs(dev[0].X[0, text]) and dev[0].X[0, text] < -0.2
 
 
 def _texts(path: Path) -> set[str]:
@@ -131,6 +190,8 @@ def test_the_assistant_feeds_the_vote_to_the_answer_decision(bot: Assistant) -> 
     assert -1.0 <= votes[0] <= 1.0
     items = reading.X[:, FEATURES.index("memory_item")]
     assert abs(items.sum()) < 1e-6 and items.max() > 0  # centred over the candidates; some item is favoured
+    texts = reading.X[:, FEATURES.index("memory_text")]
+    assert np.all(texts == texts[0]) and texts[0] != 0.0  # the shipped memory has a text model of the seed
 
 
 def test_documents_the_memory_does_not_know_get_the_decision_fitted_without_it(bot: Assistant) -> None:
@@ -138,8 +199,8 @@ def test_documents_the_memory_does_not_know_get_the_decision_fitted_without_it(b
     plain = model.without_memory()
     assert plain is not model and plain.thresholds != model.thresholds
     # Fitted with the memory columns at 0: they carry no weight there.
-    for name in ("memory_vote", "memory_item"):
-        logistic = plain.answerer if name == "memory_vote" else plain.ranker
+    for name in ("memory_vote", "memory_item", "memory_text"):
+        logistic = plain.ranker if name == "memory_item" else plain.answerer
         assert logistic.coef[logistic.features.index(name)] == 0.0
     assert DecisionModel.from_dict(model.to_dict()).without_memory().to_dict() == plain.to_dict()
     seed = bot.analyse("首次创业补贴多少钱？").readings[0]
