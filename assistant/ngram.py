@@ -2,9 +2,9 @@
 classifier (``question_form.py``) and the question memory's answerability model (``memory.py``).
 
 A text becomes its character 1–3-grams (whitespace collapsed), weighted by sublinear tf × smoothed
-idf and l2-normalised. Fitting and serving share :func:`ngram_vector` / :func:`matrix`, so a fitted
-model reads a text exactly as it was trained on it. No word list: the n-grams come from the
-labelled questions a model is fitted on.
+idf and l2-normalised. Fitting (:func:`matrix`) and serving (:meth:`TextLogit.proba`) weigh a text
+with the same function, so a fitted model reads a text exactly as it was trained on it. No word
+list: the n-grams come from the labelled questions a model is fitted on.
 """
 
 from __future__ import annotations
@@ -48,14 +48,6 @@ def _weights(text: str, vocab: dict[str, int], idf: np.ndarray) -> tuple[list[in
     v = np.asarray(vals, dtype=float)
     norm = float(np.linalg.norm(v)) if v.size else 0.0
     return cols, (v / norm if norm else v)
-
-
-def ngram_vector(text: str, vocab: dict[str, int], idf: np.ndarray) -> np.ndarray:
-    """The l2-normalised tf-idf vector of ``text`` over ``vocab`` (dense)."""
-    out = np.zeros(len(vocab))
-    cols, vals = _weights(text, vocab, idf)
-    out[cols] = vals
-    return out
 
 
 def matrix(texts: Sequence[str], vocab: dict[str, int], idf: np.ndarray) -> Any:

@@ -10,7 +10,6 @@ weights live in ``fitted/question_form.json``.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .ngram import ngram_vector
+from .ngram import TextLogit
 
 DEFAULT_FORM = Path(__file__).resolve().parent / "fitted" / "question_form.json"
 
@@ -28,29 +27,24 @@ DEFAULT_FORM = Path(__file__).resolve().parent / "fitted" / "question_form.json"
 class FormClassifier:
     """P(the question asks for a list of what applies), and the cut-off chosen when it was fitted."""
 
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    model: TextLogit
     threshold: float
     about: dict[str, Any]
 
     def proba(self, question: str) -> float:
-        z = float(ngram_vector(question, self.vocabulary, self.idf) @ self.coef) + self.intercept
-        return 1.0 / (1.0 + math.exp(-z))
+        return self.model.proba(question)
 
     def asks_for_list(self, question: str) -> bool:
         return self.proba(question) >= self.threshold
 
     def to_dict(self) -> dict[str, Any]:
-        grams = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return {
             "about": self.about,
             "threshold": self.threshold,
-            "intercept": self.intercept,
-            "ngrams": grams,
-            "idf": [round(float(x), 5) for x in self.idf],
-            "coef": [round(float(x), 5) for x in self.coef],
+            "intercept": self.model.intercept,
+            "ngrams": self.model.grams(),
+            "idf": [round(float(x), 5) for x in self.model.idf],
+            "coef": [round(float(x), 5) for x in self.model.coef],
         }
 
     @classmethod
@@ -58,14 +52,9 @@ class FormClassifier:
         grams: Sequence[str] = d["ngrams"]
         if not (len(grams) == len(d["idf"]) == len(d["coef"])):
             raise ConfigError("question_form.json: ngrams, idf and coef differ in length")
-        return cls(
-            {g: i for i, g in enumerate(grams)},
-            np.asarray(d["idf"], dtype=float),
-            np.asarray(d["coef"], dtype=float),
-            float(d["intercept"]),
-            float(d["threshold"]),
-            dict(d.get("about", {})),
-        )
+        idf, coef = np.asarray(d["idf"], dtype=float), np.asarray(d["coef"], dtype=float)
+        model = TextLogit({g: i for i, g in enumerate(grams)}, idf, coef, float(d["intercept"]))
+        return cls(model, float(d["threshold"]), dict(d.get("about", {})))
 
 
 _current: list[FormClassifier] = []  # the classifier in use: the fitted file, or one ``eval fit`` just fitted

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.ngram import TextLogit
 from assistant.ngram import matrix as _matrix
 from assistant.ngram import vocabulary as _vocabulary
 from assistant.question_form import FormClassifier
@@ -78,4 +79,4 @@ def fit_form(train: list[Question], dev: list[Question], group: Callable[[str], 
         "dev": _prf(dev_p >= cut, dev_y),
         "dev_questions": len(dev_y),
     }
-    return FormClassifier(vocabulary, idf, lr.coef_[0].copy(), float(lr.intercept_[0]), cut, about), about
+    return FormClassifier(TextLogit(vocabulary, idf, lr.coef_[0].copy(), float(lr.intercept_[0])), cut, about), about
