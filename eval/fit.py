@@ -481,7 +481,8 @@ def _print_fit(info: dict[str, Any], thresholds: Thresholds, n_train: int, args:
     print(f"  answer threshold over resamples: p10 {spread['p10']} / p50 {spread['p50']} / p90 {spread['p90']}")
     print(f"  at it, train out of fold: {info['train_out_of_fold']}")
     print(f"  at it, dev: {info['dev_at_threshold']}")
-    print(f"  question memory: {info['memory_entries']} train questions; train votes and text scores computed without the question's writer")
+    print(f"  question memory: {info['memory_entries']} train questions", end="")
+    print("; votes and text scores of train computed without the question's writer")
     print(f"  wrote {args.out} and {memory_path(args.out)}")
 
 
