@@ -78,7 +78,7 @@ class TextLogit:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
-    def fit(cls, texts: Sequence[str], y: Sequence[int], C: float) -> TextLogit:
+    def fit(cls, texts: Sequence[str], y: Sequence[int] | np.ndarray, C: float) -> TextLogit:
         """Fit on ``texts`` labelled 0/1 (both labels must occur)."""
         from sklearn.linear_model import LogisticRegression
 

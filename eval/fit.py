@@ -1,13 +1,13 @@
 """``python -m eval fit``: fit the answer decision on the train split, choose its thresholds.
 
+0. The question-form classifier (does a question ask for a list of what applies?) is fitted
+   first, on the train split's kinds (``eval/form_fit.py``), because the features below use it;
+   it is written beside the decision (``question_form.json``).
 1. Every question of ``--train`` and ``--dev`` goes through ``Assistant.analyse`` (the same
    cleaning, follow-up resolution, retrieval and features as ``ask``). Each retrieved item is a
    row labelled 1 when it answers the question (a gold measure; for a question answered by a
    section, the section that holds all its facts), 0 when it does not, and left out when it is
    only related (``also``).
-0. The question-form classifier (does a question ask for a list of what applies?) is fitted
-   first, on the train split's kinds (``eval/form_fit.py``), because the features below use it;
-   it is written beside the decision (``question_form.json``).
 2. The train questions become the question memory (``assistant/memory.py``). Each question's
    ``memory_vote`` and ``memory_text`` are computed from a memory without its own writer's
    questions (train) or from all of train (dev), so no question votes for itself.

@@ -67,9 +67,9 @@ def fit_form(train: list[Question], dev: list[Question], group: Callable[[str], 
         losses[C], oof[C] = float(log_loss(y, p)), p
     C = min(losses, key=losses.__getitem__)
     cut, _ = _f1_cut(oof[C], y)
-    lr = LogisticRegression(C=C, max_iter=5000).fit(X, y)
+    model = TextLogit.fit(texts, y, C)  # the same vocabulary and matrix as above, on all of train
     dev_texts, dev_y = _labelled(dev)
-    dev_p = lr.predict_proba(_matrix(dev_texts, vocabulary, idf))[:, 1]
+    dev_p = np.asarray([model.proba(t) for t in dev_texts])
     about = {
         "C": C,
         "ngrams": len(vocabulary),
@@ -79,4 +79,4 @@ def fit_form(train: list[Question], dev: list[Question], group: Callable[[str], 
         "dev": _prf(dev_p >= cut, dev_y),
         "dev_questions": len(dev_y),
     }
-    return FormClassifier(TextLogit(vocabulary, idf, lr.coef_[0].copy(), float(lr.intercept_[0])), cut, about), about
+    return FormClassifier(model, cut, about), about
