@@ -56,6 +56,8 @@ _DEPT_Q = re.compile(
 )
 _NUM = re.compile(r"\d+(?:\.\d+)?(?:%|万元|亿元|元|万|亿|年|个月|月|日|小时|个工作日|个|家|户|人|套|份|平方米|倍)?")
 _TAG = re.compile(r"【[^【】]{1,40}】")
+# A yes-no question asks for no kind of answer (question grammar, not any document's words).
+_YES_NO = re.compile(r"[吗么嘛不没]$|没有$|是不是|能不能|会不会|可不可以|算不算|有没有|要不要|让不让|行不行")
 _BARE_NUMBER_Q = re.compile(r"多少|几[个家项次份户人年天]?")  # "how many / how much" without a unit the kinds know
 
 
@@ -86,6 +88,15 @@ class _Part:
     quote: str  # the evidence sentence(s)
     lead: str  # the clause that answers, "" when none does
     asked: Asked
+
+
+def _asking(focus: str, question: str) -> str:
+    """The words that say what kind of answer is wanted: a follow-up's own when it asks something
+    itself ("歇着的时候执照还算有效吗" after "最多歇多久" asks no duration), else the resolved question's
+    ("那国家级的呢？" asks what the earlier turn asked)."""
+    if focus == question or not focus:
+        return question
+    return focus if wants(focus) - {"procedure", "materials"} or _YES_NO.search(focus.strip("？?。！! ")) else question
 
 
 def _asked(question: str, intent: Intent) -> Asked:
@@ -312,9 +323,9 @@ class Answerer:
         intent = detect_intent(focus + " " + question)
         focus_terms = self.features.terms(focus).alternatives() if focus != question else terms.alternatives()
         items = self._current_first(decision.cite, today)
-        parts = [
-            self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, limit=1 if len(items) > 2 else 2) for item in items
-        ]
+        asked = _asked(_asking(focus, question), intent)
+        limit = 1 if len(items) > 2 else 2
+        parts = [self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, asked, limit=limit) for item in items]
         if len(items) == 1:
             lines = self._single(parts[0])
         elif intent.aggregate:
@@ -327,7 +338,16 @@ class Answerer:
         return Reply(text, True, cites, list(hits), notes=notes, question=question, confidence=decision.confidence)
 
     def _part(
-        self, item: Item, question: str, intent: Intent, terms: list[str], focus: list[str], qvec: np.ndarray | None, *, limit: int
+        self,
+        item: Item,
+        question: str,
+        intent: Intent,
+        terms: list[str],
+        focus: list[str],
+        qvec: np.ndarray | None,
+        asked: Asked,
+        *,
+        limit: int,
     ) -> _Part:
         """One cited item's quote and lead clause."""
         sims = self.features.sentence_similarities(item.key, qvec)
@@ -335,7 +355,6 @@ class Answerer:
         sents = sentences(item.text)
         weights, _ = self._term_weights(question, terms, focus)
         scores = self.sentence_scores(sents, intent, weights, sims)
-        asked = _asked(question, intent)
         title = item.title if isinstance(item, Measure) else ""
         if intent.aggregate:  # one line per item: its figure (amount or rate) if it has one, else its key clause
             what = dataclasses.replace(asked, amount=True, percent=True)
@@ -361,7 +380,7 @@ class Answerer:
         lead = lead_line(p.lead, p.tag, p.item.departments, p.asked)
         if lead:
             lines.append(lead)
-        if not lead or len(p.quote) > len(p.lead) + EVIDENCE_MIN_EXTRA or _figures(p.quote) - _figures(p.lead):
+        if not lead or _adds(p.quote, p.lead):
             lines.append(f"原文：{p.quote}{p.tag}" if lead else f"{p.quote}{p.tag}")
         depts = go_to(p.item.departments)
         if depts and not (p.asked.department and lead):
@@ -459,6 +478,15 @@ def _summary(parts: Sequence[_Part]) -> str:
         if piece and (not picked or sum(map(len, picked)) + len(piece) <= SUMMARY_MAX_CHARS):
             picked.append(piece)
     return f"主要有：{'；'.join(picked)}。" if picked else ""
+
+
+def _adds(quote: str, lead: str) -> bool:
+    """Whether the quote tells more than the lead: ``EVIDENCE_MIN_EXTRA`` characters beyond the lead's
+    own sentences and clauses (wherever in the quote they stand), or a figure the lead lacks."""
+    rest = quote
+    for piece in sorted([lead, *sentences(lead)], key=len, reverse=True):
+        rest = rest.replace(piece.rstrip("。；，"), "")
+    return len(rest.strip("。；，：！？ ")) > EVIDENCE_MIN_EXTRA or bool(_figures(quote) - _figures(lead))
 
 
 def _figures(text: str) -> set[str]:

@@ -133,8 +133,8 @@ def lead_clause(
     def answers(sentence: str) -> bool:  # either half of a pair must say what was asked on its own
         return bool(_kind_match(sentence, asked)) if asked.kind else any(t in sentence for t in terms)
 
-    for sentence, score in _with_pairs(sentences, scores, answers):
-        for text in _spans(sentence):
+    for sentence, score, pair in _with_pairs(sentences, scores, answers):
+        for text in [sentence] if pair else _spans(sentence):  # a pair's clauses are its sentences' own
             if len(text) > LEAD_MAX_CHARS or (require and asked.kind and not _kind_match(text, asked)):
                 continue
             if title and text.strip(_MARKS) in title:
@@ -158,14 +158,15 @@ def asking_clause(question: str) -> str:
     return _QUESTION_CLAUSES.split(question.strip("？?。！! "))[-1]
 
 
-def _with_pairs(sentences: Sequence[str], scores: Sequence[float], answers: Callable[[str], bool]) -> list[tuple[str, float]]:
+def _with_pairs(sentences: Sequence[str], scores: Sequence[float], answers: Callable[[str], bool]) -> list[tuple[str, float, bool]]:
     """Each sentence with its score, and each two neighbouring sentences that both answer and fit in
-    a lead together (with the better score): parallel cases ("对国家级…50万元。对省级…30万元。")."""
-    out = list(zip(sentences, scores, strict=True))
+    a lead together (with the better score, flagged): parallel cases ("对国家级…50万元。对省级…30万元。").
+    A pair is a span only whole: a run of clauses across its sentence end would stop mid-sentence."""
+    out = [(s, score, False) for s, score in zip(sentences, scores, strict=True)]
     for i in range(len(sentences) - 1):
         pair = sentences[i] + sentences[i + 1]
         if len(pair) <= LEAD_MAX_CHARS and answers(sentences[i]) and answers(sentences[i + 1]):
-            out.append((pair, max(scores[i], scores[i + 1])))
+            out.append((pair, max(scores[i], scores[i + 1]), True))
     return out
 
 

@@ -407,3 +407,39 @@ def test_a_two_item_answer_opens_with_both_leads(bot: Assistant) -> None:
     assert len(reply.citations) == 2
     assert all(f"【{c.label}】" in first for c in reply.citations), first
     assert "一照多址" in first
+
+
+def test_a_pair_of_parallel_sentences_leads_whole_never_cut_after_its_first() -> None:
+    """Two neighbouring sentences lead together only whole: a run of clauses across their sentence end
+    would stop at "对…示范企业", before the figures the question asked for."""
+    from assistant.compose import Asked, lead_clause
+
+    sents = [
+        "对国家级、省级、市级电子商务示范园区，给予一次性100万元、50万元、20万元的奖励。",
+        "对新认定的国家级、省级、市级电子商务示范企业，一次性分别奖励30万元、20万元、10万元。",
+    ]
+    lead = lead_clause(sents, [0.0, 0.0], Asked(amount=True), ["电子商务示范企业", "国家级", "奖励"])
+    assert "30万元" in lead
+
+
+def test_the_quote_is_shown_when_it_holds_a_sentence_the_lead_lacks() -> None:
+    """The evidence line is dropped only when it repeats the lead: a quote of the same length that holds
+    another sentence ("观察期") is shown."""
+    from assistant.answer import _adds
+
+    a, b = "对新业态探索科学高效的监管机制。", "加强新生事物发展规律研究，分类量身定制监管规则和标准。"
+    c = "对一时看不准的，设置一定的“观察期”，对出现的问题及时引导或处置。"
+    assert _adds(a + c, a + b) and not _adds(a + b, a + b) and not _adds(a, a.rstrip("。"))
+
+
+def test_a_follow_up_that_asks_itself_is_not_held_to_the_earlier_turns_kind(bot: Assistant) -> None:
+    """ "执照还管用吗" after "最长多久" asks whether, not how long: its lead is not the duration clause."""
+    from assistant.answer import _asking
+
+    assert _asking("歇业期间营业执照还管用吗？", "想歇业一阵子，最长多久 歇业期间营业执照还管用吗？") == "歇业期间营业执照还管用吗？"
+    assert _asking("那国家级的呢？", "省级重点实验室奖多少 那国家级的呢？") == "省级重点实验室奖多少 那国家级的呢？"
+    history: list[dict[str, str]] = []
+    for turn in ["想歇业一阵子，最长多久？", "歇业期间营业执照还管用吗？"]:
+        reply = bot.ask(turn, history=history)
+        history += [{"role": "user", "content": turn}, {"role": "assistant", "content": reply.text}]
+    assert cited(reply)[0] == 15 and "合法存续" in reply.text.splitlines()[0]
