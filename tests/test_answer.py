@@ -443,3 +443,16 @@ def test_a_follow_up_that_asks_itself_is_not_held_to_the_earlier_turns_kind(bot:
         reply = bot.ask(turn, history=history)
         history += [{"role": "user", "content": turn}, {"role": "assistant", "content": reply.text}]
     assert cited(reply)[0] == 15 and "合法存续" in reply.text.splitlines()[0]
+
+
+def test_an_aggregate_line_without_a_figure_is_joined_by_the_items_figure_sentence() -> None:
+    """ "What can I get" lines say what the measure gives: a quote with no amount takes the item's best
+    sentence with one (in document order) when both fit a line, and one that matches nothing does not join."""
+    from assistant.answer import _with_figure
+
+    sents = ["实施新型农业培育行动。", "强化休闲农业园区基础设施建设改造。", "对新认定的休闲农业园区，一次性补助5万元。", "对养殖场给予3万元补助。"]
+    assert _with_figure(sents[1], sents, [0.5, 2.0, 1.0, 0.0]) == sents[1] + sents[2]
+    assert _with_figure(sents[2], sents, [0.5, 1.0, 2.0, 0.0]) == sents[2]  # it has a figure already
+    assert _with_figure(sents[1], sents, [0.5, 2.0, 0.0, 0.0]) == sents[1]  # no figure sentence matches
+    assert _with_figure(sents[1], sents, [0.5, 2.0, 0.0, 1.0]) == sents[1] + sents[3]
+    assert _with_figure(sents[3], sents[:3] + ["其他。" * 80], [0.0, 1.0, 0.0, 3.0]) == sents[3]  # too long to join
