@@ -101,7 +101,7 @@ def _asking(focus: str, question: str) -> str:
     ("那国家级的呢？" asks what the earlier turn asked)."""
     if focus == question or not focus:
         return question
-    return focus if wants(focus) - {"procedure", "materials"} or _YES_NO.search(focus.strip("？?。！! ")) else question
+    return focus if wants(focus) or _YES_NO.search(focus.strip("？?。！! ")) else question
 
 
 def _asked(question: str, intent: Intent) -> Asked:
@@ -497,7 +497,8 @@ def _adds(quote: str, lead: str) -> bool:
 
 def _with_figure(quote: str, sents: Sequence[str], scores: Sequence[float]) -> str:
     """An aggregate line's quote without an amount or rate, joined (in document order) by the item's
-    best-scoring sentence that states one and matches the question at all, while both fit a line."""
+    best-scoring sentence that states one and scores above zero (by the question's words or meaning),
+    while both fit a line."""
     if _MONEY_S.search(quote):
         return quote
     options = [(sc, i) for i, (s, sc) in enumerate(zip(sents, scores, strict=True)) if sc > 0 and _MONEY_S.search(s) and s not in quote]

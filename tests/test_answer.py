@@ -450,9 +450,15 @@ def test_an_aggregate_line_without_a_figure_is_joined_by_the_items_figure_senten
     sentence with one (in document order) when both fit a line, and one that matches nothing does not join."""
     from assistant.answer import _with_figure
 
-    sents = ["实施新型农业培育行动。", "强化休闲农业园区基础设施建设改造。", "对新认定的休闲农业园区，一次性补助5万元。", "对养殖场给予3万元补助。"]
+    sents = [
+        "实施新型农业培育行动。",
+        "强化休闲农业园区基础设施建设改造。",
+        "对新认定的休闲农业园区，一次性补助5万元。",
+        "对养殖场给予3万元补助。",
+    ]
     assert _with_figure(sents[1], sents, [0.5, 2.0, 1.0, 0.0]) == sents[1] + sents[2]
     assert _with_figure(sents[2], sents, [0.5, 1.0, 2.0, 0.0]) == sents[2]  # it has a figure already
     assert _with_figure(sents[1], sents, [0.5, 2.0, 0.0, 0.0]) == sents[1]  # no figure sentence matches
     assert _with_figure(sents[1], sents, [0.5, 2.0, 0.0, 1.0]) == sents[1] + sents[3]
-    assert _with_figure(sents[3], sents[:3] + ["其他。" * 80], [0.0, 1.0, 0.0, 3.0]) == sents[3]  # too long to join
+    long = "对园区内企业给予5万元补助，" + "并按规定给予其他支持，" * 20 + "。"
+    assert _with_figure(sents[1], [*sents[:2], long], [0.5, 2.0, 3.0]) == sents[1]  # too long to join
