@@ -31,7 +31,7 @@ from .types import Citation, Corpus, Document, Hit, Item, Measure, Reply
 
 SHORT_ITEM_CHARS = 120  # items this short are quoted whole
 MAX_QUOTE_CHARS = 240  # a second sentence is added only while the quote stays this short
-EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead when it says this many characters more, or any figure more
+EVIDENCE_MIN_EXTRA = 20  # the quote follows the lead when it holds this many characters beyond the lead's own, or a figure more (_adds)
 # An aggregate answer's line quotes its sentence(s) up to this length, else its key clause. A quote
 # without an amount or rate is joined by the item's best sentence with one, within the same length
 # (``_with_figure``). Chosen on train/dev aggregate facts (165 questions; length p50 of the reply):
