@@ -276,7 +276,7 @@ class Answerer:
             status = "目前仍在有效期内" if doc.effective <= today <= doc.expires else "已经到期" if today > doc.expires else "尚未开始实施"
             return (
                 f"《{doc.title}》（{doc.number}）由{doc.issuer}于{_fmt(doc.issued)}印发，"
-                f"自{_fmt(doc.effective)}起实施，有效期{cn_count(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
+                f"自{_fmt(doc.effective)}起实施，有效期为{cn_count(doc.validity_years)}年，至{_fmt(doc.expires)}，{status}。"
             )
         parts = [f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")]
         if doc.issuer or doc.issued:

@@ -15,8 +15,10 @@
    chosen by grouped 5-fold cross-validation (folds by question), whose spread is reported.
 4. The answer threshold is the highest probability at which at most the stated share of answerable
    questions is refused (``--max-wrongly-refused``), on train scored out of fold (each question by
-   a decision fitted without its fold) and dev together; the other thresholds (related suggestions, second and
-   aggregate citations, follow-up topic switch) maximise stated dev objectives (see below).
+   a decision fitted without its fold) and dev together. The citation thresholds use the same pool:
+   a second item for precise questions maximises citation F1; further items for aggregate questions
+   are cited down to the lowest probability that keeps a stated precision (``AGGREGATE_PRECISION``).
+   The others (related suggestions, follow-up topic switch) maximise stated dev objectives (see below).
 5. Reported, not used: how far the answer threshold moves over bootstrap resamples, and the
    outcomes at it on train out of fold and on dev.
 6. The model, the thresholds, the command and the scores go to ``assistant/fitted/decision.json``,
@@ -42,7 +44,17 @@ import numpy as np
 
 from assistant import Assistant, InvalidQuestionError, Settings, question_form
 from assistant.atomic import write_text_atomically
-from assistant.decide import ANSWER_FEATURES, DEFAULT_MODEL, RANK_FEATURES, DecisionModel, Logistic, Thresholds, answer_row, rank_input
+from assistant.decide import (
+    ANSWER_FEATURES,
+    DEFAULT_MODEL,
+    MAX_AGGREGATE,
+    RANK_FEATURES,
+    DecisionModel,
+    Logistic,
+    Thresholds,
+    answer_row,
+    rank_input,
+)
 from assistant.features import FEATURES
 from assistant.memory import Entry, QuestionMemory
 from assistant.types import Item, Measure
@@ -57,6 +69,10 @@ FAR_KINDS = ("unanswerable", "injection")  # clearly off-topic: related suggesti
 # A precision target (answered replies right ≥ 83%) did this job before; on the flatter precision curve
 # of the decision with the question memory it moved from 0.07 to 0.42 between two fits.
 MAX_WRONGLY_REFUSED = 0.03
+# The stated target for aggregate answers ("what can I get as a …"): at least four of five cited items
+# are ones that apply (gold or also). Mean citation F1, used before on about ten dev questions, is flat
+# between probabilities 0.2 and 0.4 on train out of fold + dev (0.80–0.82) and says little.
+AGGREGATE_PRECISION = 0.8
 RELATED_OFF_TOPIC = 0.25  # share of clearly off-topic dev questions that may be shown related items
 CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # regularisation strengths tried by cross-validation
 FOLDS = 5
@@ -138,12 +154,15 @@ def writer(qid: str) -> str:
 
 def memory_entries(rows: list[Rows]) -> list[Entry]:
     """One memory entry per question: its vector as resolved, its label, the item that answers it
-    (its first acceptable candidate) and that item's document (else the best-retrieved one's)."""
+    (its first gold candidate, else its first acceptable one: an ``also`` item retrieved above the
+    gold one must not become what the question's neighbours vote for) and that item's document
+    (else the best-retrieved one's)."""
     out = []
     for r in rows:
         if not r.qvecs or r.qvecs[0] is None or not r.docs[0]:
             continue
-        right = [i for i, ok in enumerate(r.ok) if ok and r.q.answerable]
+        gold = [i for i, y in enumerate(r.y) if y == 1 and r.q.answerable]
+        right = gold or [i for i, ok in enumerate(r.ok) if ok and r.q.answerable]
         doc = r.docs[0][right[0]] if right else r.docs[0][0]
         item = r.keys[right[0]] if right else ""
         asked = r.asked[0] if r.asked else ""
@@ -314,18 +333,28 @@ def scored(model: DecisionModel, rows: list[Rows]) -> Scored:
     return [(_best(model, r.X), r) for r in rows]
 
 
-def out_of_fold(rows: list[Rows]) -> Scored:
-    """The train questions as unseen questions: each scored by a decision fitted without its fold.
-    The in-sample train scores of ``eval answers`` are kinder than this."""
+def out_of_fold_scores(rows: list[Rows]) -> list[tuple[np.ndarray, float]]:
+    """The train questions as unseen questions: each scored (ranker probability per item, answerer
+    probability) by a decision fitted without its fold. The in-sample train scores of ``eval answers``
+    are kinder than this."""
     from sklearn.model_selection import GroupKFold
 
-    best: list[tuple[int, float]] = [(0, 0.0)] * len(rows)
+    out: list[tuple[np.ndarray, float]] = [(np.zeros(0), 0.0)] * len(rows)
     qids = np.arange(len(rows))
     for tr, te in GroupKFold(n_splits=FOLDS).split(qids, qids, qids):
         fold_model, _ = fit_decision([rows[i] for i in tr])
         for i in te:
-            best[i] = _best(fold_model, rows[i].X)
-    return list(zip(best, rows, strict=True))
+            out[i] = fold_model.score(rows[i].X)
+    return out
+
+
+def out_of_fold(rows: list[Rows]) -> Scored:
+    """The train questions scored out of fold, as (index of the best item, probability)."""
+    return _as_best(out_of_fold_scores(rows), rows)
+
+
+def _as_best(scores: list[tuple[np.ndarray, float]], rows: list[Rows]) -> Scored:
+    return [((int(np.argmax(p)) if p.size else 0, c), r) for (p, c), r in zip(scores, rows, strict=True)]
 
 
 def answer_threshold(best: Scored, max_refused: float) -> tuple[float, list[dict[str, float]]]:
@@ -358,29 +387,46 @@ def related_threshold(model: DecisionModel, rows: list[Rows], t_answer: float) -
     return t_answer
 
 
-def extra_threshold(model: DecisionModel, rows: list[Rows], t_answer: float, aggregate: bool) -> float:
-    """The probability at which further items are cited, maximising mean citation F1 on dev
-    (aggregate questions, or the others), for questions the model answers."""
-    from assistant.answer import detect_intent
+Probs = list[tuple[np.ndarray, float, Rows]]  # per question: ranker probability per item, answerer probability, rows
 
-    sel = [r for r in rows if r.q.answerable and detect_intent(" ".join(r.q.turns)).aggregate == aggregate]
+
+def _citations(probs: Probs, t: float, t_answer: float, aggregate: bool) -> tuple[float, float]:
+    """Mean citation F1 and precision (acceptable items among those cited) when items at ranker
+    probability ``t`` or more are cited after the best, over the answerable questions of ``probs``
+    that the decision answers."""
+    f1s, precs = [], []
+    for p, confidence, r in probs:
+        if not r.q.answerable or confidence < t_answer:
+            continue
+        order = np.argsort(-p)
+        cited = [order[0]] + [i for i in order[1 : MAX_AGGREGATE if aggregate else 2] if p[i] >= t]
+        good = sum(r.ok[i] for i in cited)
+        gold = max(1, sum(y == 1 for y in r.y) or len(r.q.gold))
+        prec, rec = good / len(cited), min(1.0, sum(r.y[i] == 1 for i in cited) / gold)
+        f1s.append(0.0 if good == 0 else 2 * prec * rec / (prec + rec))
+        precs.append(prec)
+    return (float(np.mean(f1s)), float(np.mean(precs))) if f1s else (0.0, 0.0)
+
+
+def second_threshold(probs: Probs, t_answer: float) -> float:
+    """The probability at which a second item is cited for precise questions (``probs``): the one
+    maximising mean citation F1."""
     best_t, best_f1 = 1.0, -1.0
     for t in np.arange(0.05, 1.0, 0.05):
-        f1s = []
-        for r in sel:
-            p, confidence = model.score(r.X)
-            order = np.argsort(-p)
-            if confidence < t_answer:
-                continue
-            cited = [order[0]] + [i for i in order[1 : 8 if aggregate else 2] if p[i] >= t]
-            good = sum(r.ok[i] for i in cited)
-            gold = max(1, sum(y == 1 for y in r.y) or len(r.q.gold))
-            prec, rec = good / len(cited), min(1.0, sum(r.y[i] == 1 for i in cited) / gold)
-            f1s.append(0.0 if good == 0 else 2 * prec * rec / (prec + rec))
-        f1 = float(np.mean(f1s)) if f1s else 0.0
+        f1 = _citations(probs, t, t_answer, aggregate=False)[0]
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(round(t, 4)), f1
     return best_t
+
+
+def aggregate_threshold(probs: Probs, t_answer: float, precision: float = AGGREGATE_PRECISION) -> float:
+    """The probability at which further items are cited for aggregate questions (``probs``): the lowest at
+    which the cited items stay acceptable at the stated ``precision`` (so the answer lists as many
+    of the items that apply as that allows); with no such question answered, only the best item."""
+    for t in np.arange(0.05, 1.0, 0.05):
+        if _citations(probs, t, t_answer, aggregate=True)[1] >= precision:
+            return float(round(t, 4))
+    return 1.0
 
 
 def switch_margin(model: DecisionModel, rows: list[Rows], t_answer: float) -> float:
@@ -407,15 +453,22 @@ def switch_margin(model: DecisionModel, rows: list[Rows], t_answer: float) -> fl
 
 
 def choose_thresholds(model: DecisionModel, train: list[Rows], dev: list[Rows], max_refused: float) -> tuple[Thresholds, dict[str, Any]]:
-    """The answer threshold on train scored out of fold and dev together (the pool steadies it:
-    dev alone has about a hundred answerable questions and one of them moved it); the others on dev."""
-    oof, on_dev = out_of_fold(train), scored(model, dev)
+    """The answer and citation thresholds on train scored out of fold and dev together (the pool
+    steadies them: dev alone has about a hundred answerable questions and one of them moved the answer
+    threshold); the others on dev."""
+    from assistant.answer import detect_intent
+
+    oof_scores = out_of_fold_scores(train)
+    oof, on_dev = _as_best(oof_scores, train), scored(model, dev)
     t_answer, curve = answer_threshold(oof + on_dev, max_refused)
+    # Citation thresholds on the same pool: dev alone has about ten aggregate questions.
+    probs = [(p, c, r) for (p, c), r in zip(oof_scores, train, strict=True)] + [(*model.score(r.X), r) for r in dev]
+    lists = {id(r) for _, _, r in probs if detect_intent(" ".join(r.q.turns)).aggregate}
     thresholds = Thresholds(
         answer=t_answer,
         related=related_threshold(model, dev, t_answer),
-        second=extra_threshold(model, dev, t_answer, aggregate=False),
-        aggregate=extra_threshold(model, dev, t_answer, aggregate=True),
+        second=second_threshold([x for x in probs if id(x[2]) not in lists], t_answer),
+        aggregate=aggregate_threshold([x for x in probs if id(x[2]) in lists], t_answer),
     )
     switch = switch_margin(DecisionModel(model.ranker, model.answerer, thresholds), dev, t_answer)
     report = {

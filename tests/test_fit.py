@@ -7,7 +7,7 @@ import numpy as np
 
 from assistant.features import FEATURES
 from eval.data import Question
-from eval.fit import Rows, _rates, answer_threshold, fit_decision, out_of_fold, scored, threshold_spread
+from eval.fit import Rows, _rates, aggregate_threshold, answer_threshold, fit_decision, out_of_fold, scored, threshold_spread
 
 COV = FEATURES.index("cov_idf")
 SIM = FEATURES.index("sent_max")
@@ -60,3 +60,17 @@ def test_the_answer_threshold_refuses_at_most_the_stated_share_of_answerable_que
         above = sorted(p for p in answerable if p >= chosen + 1e-4)
         assert not above or sum(p < above[0] for p in answerable) > share * len(answerable)
         assert curve and curve[0]["t"] >= chosen
+
+
+def test_aggregate_answers_cite_down_to_the_lowest_probability_that_keeps_the_stated_precision() -> None:
+    # Ten "what can I get" questions, four candidates each in ranker order; the third applies to half
+    # of them, the fourth to none: citing three items keeps 5/6 of them right, four only 5/8.
+    probs = []
+    for i in range(10):
+        q = Question(f"q{i}", ("我是个体户，能享受哪些优惠？",), (1, 2), (), (), True, "aggregate")
+        third = i % 2 == 0
+        rows = Rows(q, [f"d#{k}" for k in range(4)], np.zeros((4, len(FEATURES))), [1, 1, int(third), 0], [True, True, third, False])
+        probs.append((np.array([0.9, 0.6, 0.3, 0.08]), 0.9, rows))
+    assert aggregate_threshold(probs, 0.5, precision=0.8) == 0.1  # three items: the fourth would cost precision
+    assert aggregate_threshold(probs, 0.5, precision=0.9) == 0.35  # two items only
+    assert aggregate_threshold(probs, 0.95, precision=0.9) == 1.0  # none answered: no evidence for more

@@ -16,7 +16,7 @@ from assistant.errors import ConfigError
 from assistant.features import FEATURES
 from assistant.memory import TEXT_MIN, Entry, QuestionMemory
 from eval.data import Question
-from eval.fit import MEMORY_COLUMNS, Rows, fill_memory, memory_path
+from eval.fit import MEMORY_COLUMNS, Rows, fill_memory, memory_entries, memory_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,6 +128,14 @@ def _row(qid: str, vec: np.ndarray, answerable: bool) -> Rows:
     q = Question(qid, (qid,), (1,) if answerable else (), (), (), answerable, "fact")
     X = np.zeros((2, len(FEATURES)))
     return Rows(q, ["d#1", "d#2"], X, [int(answerable), 0], [answerable, False], qvecs=[vec], docs=[["d", "d"]])
+
+
+def test_a_question_is_remembered_by_its_gold_item_not_an_also_item_retrieved_above_it() -> None:
+    # Candidates in retrieval order: d#2 is only acceptable ("also"), d#1 is the gold item.
+    q = Question("k1", ("k1",), (1,), (2,), (), True, "fact")
+    row = Rows(q, ["d#2", "d#1"], np.zeros((2, len(FEATURES))), [None, 1], [True, True], qvecs=[A], docs=[["d", "d"]])
+    also_only = Rows(q, ["d#2", "d#3"], np.zeros((2, len(FEATURES))), [None, 0], [True, False], qvecs=[A], docs=[["d", "d"]])
+    assert [e.item for e in memory_entries([row, also_only])] == ["d#1", "d#2"]
 
 
 def test_fit_keeps_a_questions_own_writer_out_of_its_vote() -> None:
