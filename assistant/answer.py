@@ -330,7 +330,13 @@ class Answerer:
         items = self._current_first(decision.cite, today)
         asked = _asked(_asking(focus, question), intent)
         limit = 1 if len(items) > 2 else 2
-        parts = [self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, asked, limit=limit) for item in items]
+        own = {sc.hit.item.key: sc for sc in decision.cite if sc.question}
+        parts = [
+            self._part(item, question, intent, terms.alternatives(), focus_terms, qvec, asked, limit=limit)
+            if item.key not in own
+            else self._part_for(item, own[item.key], intent.aggregate, limit)
+            for item in items
+        ]
         if len(items) == 1:
             lines = self._single(parts[0])
         elif intent.aggregate:
@@ -373,6 +379,14 @@ class Answerer:
         if title and quote.rstrip("。；") == title and lead:  # the heading alone is no evidence: quote the lead's sentence
             quote = next((s for s in sents if lead in s), quote)
         return _Part(item, f"【{self.label(item)}】", quote, lead, asked)
+
+    def _part_for(self, item: Item, cited: Scored, aggregate: bool, limit: int) -> _Part:
+        """The quote and lead of an item cited for one question of a message that asks several,
+        chosen by that question's words and meaning (in the reply's form: a list line or not)."""
+        intent = dataclasses.replace(detect_intent(cited.question), aggregate=aggregate)
+        words = self.features.terms(cited.question).alternatives()
+        asked = _asked(cited.question, intent)
+        return self._part(item, cited.question, intent, words, words, cited.qvec, asked, limit=limit)
 
     def _siblings_not_asked(self, question: str) -> list[str]:
         """Terms of the data's ``distinct`` groups that stand for another case than the question's

@@ -114,6 +114,10 @@ class Thresholds:
 class Scored:
     hit: Hit
     p: float  # the ranker's probability
+    # For an item cited for one question of a message that asks several: that question, and its
+    # embedding, to choose the item's sentences by (``Assistant._with_parts``).
+    question: str = ""
+    qvec: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

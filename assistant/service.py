@@ -8,14 +8,15 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import dialog, guard
+from . import parts as message_parts
 from .answer import Answerer, detect_intent, grounding_violations, not_found
-from .decide import DEFAULT_MODEL, Decision, DecisionModel
+from .decide import DEFAULT_MODEL, MAX_AGGREGATE, Decision, DecisionModel
 from .embed import Embedder
 from .features import FeatureExtractor, Terms, wants_document_facts
 from .index import LoadedIndex, open_index
@@ -76,6 +77,7 @@ class Analysis:
     typed: str  # the cleaned question as typed this turn
     readings: list[Reading]
     early: Reply | None = None  # a reply decided before retrieval: a refusal, or a curated answer
+    parts: list[Reading] = field(default_factory=list)  # each question of a message that asks several
 
 
 class Assistant:
@@ -234,7 +236,12 @@ class Assistant:
         alternative = self._other_reading(q, resolved, how, hist, eng)
         if alternative is not None:
             readings.append(self._reading(eng, alternative, mode=mode, doc_id=doc_id))
-        return Analysis(q, readings)
+        # A message of several questions, not merged with the conversation; a later question that only
+        # asks an aspect of the first ("去哪申请") is answered with the first one's item.
+        asked = message_parts.questions(q) if resolved == q else []
+        wanted = [full for i, (alone, full) in enumerate(asked) if i == 0 or self._new_topic_words(eng, alone)]
+        parts = [self._reading(eng, full, mode=mode, doc_id=doc_id) for full in wanted] if len(wanted) > 1 else []
+        return Analysis(q, readings, parts=parts)
 
     def _other_reading(self, q: str, resolved: str, how: str, hist: list[dict[str, str]], eng: Engine) -> str | None:
         """The second way to read a turn of a conversation, weighed by ``decide``: a follow-up
@@ -256,7 +263,22 @@ class Assistant:
         for r, d in options[1:]:
             if d.confidence > best[1].confidence + self.model.thresholds.switch:
                 best = (r, d)
-        return best
+        return best[0], self._with_parts(an, best[1])
+
+    def _with_parts(self, an: Analysis, decision: Decision) -> Decision:
+        """The decision for a message that asks several things: each of its questions the decision
+        answers on its own adds its best item to the citations, quoted for that question (and
+        answers the message when the whole was not answered)."""
+        decided = [(r, self._model_for(r).decide(r.hits, r.X, aggregate=False)) for r in an.parts]
+        answered = [(r, d) for r, d in decided if d.outcome == "answer"]
+        if not answered:
+            return decision
+        cite = list(decision.cite) if decision.outcome == "answer" else []
+        for r, d in answered:
+            own = dataclasses.replace(d.cite[0], question=r.question, qvec=r.qvec)
+            if len(cite) < MAX_AGGREGATE and all(s.hit.item.key != own.hit.item.key for s in cite):
+                cite.append(own)
+        return Decision("answer", cite, confidence=max([decision.confidence] + [d.confidence for _, d in answered]))
 
     def _model_for(self, reading: Reading) -> DecisionModel:
         """The decision fitted with the question memory when the memory knows every candidate's

@@ -462,3 +462,30 @@ def test_an_aggregate_line_without_a_figure_is_joined_by_the_items_figure_senten
     assert _with_figure(sents[1], sents, [0.5, 2.0, 0.0, 1.0]) == sents[1] + sents[3]
     long = "对园区内企业给予5万元补助，" + "并按规定给予其他支持，" * 20 + "。"
     assert _with_figure(sents[1], [*sents[:2], long], [0.5, 2.0, 3.0]) == sents[1]  # too long to join
+
+
+def test_a_message_asking_several_things_is_split_after_its_first_question() -> None:
+    from assistant.parts import questions
+
+    # The situation it opens with goes with every question.
+    assert questions("开了家餐厅，有奖励吗？贷款能贴息不") == [
+        ("开了家餐厅，有奖励吗", "开了家餐厅，有奖励吗"),
+        ("贷款能贴息不", "开了家餐厅，贷款能贴息不"),
+    ]
+    assert questions("我是开饭馆的。有补贴吗？贷款呢？") == [("有补贴吗", "我是开饭馆的，有补贴吗"), ("贷款呢", "我是开饭馆的，贷款呢")]
+    assert questions("首次创业补贴多少钱？去哪申请？") == [("首次创业补贴多少钱", "首次创业补贴多少钱"), ("去哪申请", "去哪申请")]
+    # One question, or statements around one, is not split.
+    assert questions("我新开个体户能领多少补贴？") == []
+    assert questions("我开了个小店。想问问有补贴吗？谢谢。") == []
+
+
+def test_each_question_of_a_two_question_message_gets_its_item(bot: Assistant) -> None:
+    question = "我刚买了第一套住房，契税怎么算？另外房产证好几年了一直办不下来，有政策吗"
+    reply = bot.ask(question)
+    assert reply.answered and {27, 48} <= set(cited(reply))  # read as one question, only 27 is cited
+    assert "契税" in reply.text and "不动产权证书" in reply.text
+    # The second question alone needs the first's item no more than the first needs the second's.
+    assert 48 not in cited(bot.ask("我刚买了第一套住房，契税怎么算？"))
+    # A later question that only asks about the first one's item ("去哪申请") is not decided alone.
+    assert bot.analyse("首次创业补贴多少钱？去哪申请？").parts == []
+    assert cited(bot.ask("首次创业补贴多少钱？去哪申请？"))[:1] == [25]
