@@ -458,11 +458,11 @@ def choose_thresholds(model: DecisionModel, train: list[Rows], dev: list[Rows], 
     threshold); the others on dev."""
     from assistant.answer import detect_intent
 
-    oof_scores = out_of_fold_scores(train)
-    oof, on_dev = _as_best(oof_scores, train), scored(model, dev)
+    oof_scores, dev_scores = out_of_fold_scores(train), [model.score(r.X) for r in dev]
+    oof, on_dev = _as_best(oof_scores, train), _as_best(dev_scores, dev)
     t_answer, curve = answer_threshold(oof + on_dev, max_refused)
     # Citation thresholds on the same pool: dev alone has about ten aggregate questions.
-    probs = [(p, c, r) for (p, c), r in zip(oof_scores, train, strict=True)] + [(*model.score(r.X), r) for r in dev]
+    probs = [(p, c, r) for (p, c), r in zip(oof_scores + dev_scores, train + dev, strict=True)]
     lists = {id(r) for _, _, r in probs if detect_intent(" ".join(r.q.turns)).aggregate}
     thresholds = Thresholds(
         answer=t_answer,
