@@ -81,6 +81,7 @@ class Analysis:
     readings: list[Reading]
     early: Reply | None = None  # a reply decided before retrieval: a refusal, or a curated answer
     parts: list[Reading] = field(default_factory=list)  # each question of a message that asks several
+    aggregate: bool = False  # a "what can I get" question (more candidates, more citations)
 
 
 class Assistant:
@@ -235,7 +236,8 @@ class Assistant:
         curated = self.curated.match(resolved, eng.corpus) if self.curated is not None else None
         if curated is not None:
             return Analysis(q, [], curated)  # a reviewed answer for this question: no retrieval needed
-        top_k = AGGREGATE_CANDIDATES if detect_intent(q + " " + resolved).aggregate else None
+        aggregate = detect_intent(q + " " + resolved).aggregate
+        top_k = AGGREGATE_CANDIDATES if aggregate else None
         readings = [self._reading(eng, resolved, mode=mode, doc_id=doc_id, top_k=top_k)]
         alternative = self._other_reading(q, resolved, how, hist, eng)
         if alternative is not None:
@@ -245,7 +247,7 @@ class Assistant:
         asked = message_parts.questions(q) if resolved == q else []
         wanted = [full for i, (alone, full) in enumerate(asked) if i == 0 or self._new_topic_words(eng, alone)]
         parts = [self._reading(eng, full, mode=mode, doc_id=doc_id) for full in wanted] if len(wanted) > 1 else []
-        return Analysis(q, readings, parts=parts)
+        return Analysis(q, readings, parts=parts, aggregate=aggregate)
 
     def _other_reading(self, q: str, resolved: str, how: str, hist: list[dict[str, str]], eng: Engine) -> str | None:
         """The second way to read a turn of a conversation, weighed by ``decide``: a follow-up
@@ -261,8 +263,7 @@ class Assistant:
     def decide(self, an: Analysis) -> tuple[Reading, Decision]:
         """The reading and decision to answer with: the first, unless the turn's other reading is
         answered with a probability higher by the fitted ``switch`` margin."""
-        aggregate = detect_intent(an.typed + " " + an.readings[0].question).aggregate
-        options = [(r, self._model_for(r).decide(r.hits, r.X, aggregate=aggregate)) for r in an.readings]
+        options = [(r, self._model_for(r).decide(r.hits, r.X, aggregate=an.aggregate)) for r in an.readings]
         best = options[0]
         for r, d in options[1:]:
             if d.confidence > best[1].confidence + self.model.thresholds.switch:

@@ -489,3 +489,12 @@ def test_each_question_of_a_two_question_message_gets_its_item(bot: Assistant) -
     # A later question that only asks about the first one's item ("去哪申请") is not decided alone.
     assert bot.analyse("首次创业补贴多少钱？去哪申请？").parts == []
     assert cited(bot.ask("首次创业补贴多少钱？去哪申请？"))[:1] == [25]
+
+
+def test_a_what_can_i_get_question_has_more_candidates_than_a_precise_one(bot: Assistant) -> None:
+    from assistant.service import AGGREGATE_CANDIDATES, CANDIDATES
+
+    listing = bot.analyse("刚开个体户，都有哪些补贴和优惠？")
+    precise = bot.analyse("我新开个体户能领多少补贴？")
+    assert listing.aggregate and not precise.aggregate
+    assert len(listing.readings[0].hits) == AGGREGATE_CANDIDATES > len(precise.readings[0].hits) == CANDIDATES
