@@ -348,12 +348,9 @@ def out_of_fold_scores(rows: list[Rows]) -> list[tuple[np.ndarray, float]]:
     return out
 
 
-def out_of_fold(rows: list[Rows]) -> Scored:
-    """The train questions scored out of fold, as (index of the best item, probability)."""
-    return _as_best(out_of_fold_scores(rows), rows)
-
-
-def _as_best(scores: list[tuple[np.ndarray, float]], rows: list[Rows]) -> Scored:
+def best_of(scores: list[tuple[np.ndarray, float]], rows: list[Rows]) -> Scored:
+    """Questions given as (ranker probability per item, answerer probability), as (index of the best
+    item, probability): what the answer threshold is chosen on."""
     return [((int(np.argmax(p)) if p.size else 0, c), r) for (p, c), r in zip(scores, rows, strict=True)]
 
 
@@ -459,7 +456,7 @@ def choose_thresholds(model: DecisionModel, train: list[Rows], dev: list[Rows], 
     from assistant.answer import detect_intent
 
     oof_scores, dev_scores = out_of_fold_scores(train), [model.score(r.X) for r in dev]
-    oof, on_dev = _as_best(oof_scores, train), _as_best(dev_scores, dev)
+    oof, on_dev = best_of(oof_scores, train), best_of(dev_scores, dev)
     t_answer, curve = answer_threshold(oof + on_dev, max_refused)
     # Citation thresholds on the same pool: dev alone has about ten aggregate questions.
     probs = [(p, c, r) for (p, c), r in zip(oof_scores + dev_scores, train + dev, strict=True)]

@@ -7,7 +7,17 @@ import numpy as np
 
 from assistant.features import FEATURES
 from eval.data import Question
-from eval.fit import Rows, _rates, aggregate_threshold, answer_threshold, fit_decision, out_of_fold, scored, threshold_spread
+from eval.fit import (
+    Rows,
+    _rates,
+    aggregate_threshold,
+    answer_threshold,
+    best_of,
+    fit_decision,
+    out_of_fold_scores,
+    scored,
+    threshold_spread,
+)
 
 COV = FEATURES.index("cov_idf")
 SIM = FEATURES.index("sent_max")
@@ -30,11 +40,15 @@ def _rows(n: int, seed: int, *, signal: bool = True) -> list[Rows]:
     return out
 
 
+def _out_of_fold(rows: list[Rows]) -> list[tuple[tuple[int, float], Rows]]:
+    return best_of(out_of_fold_scores(rows), rows)
+
+
 def test_out_of_fold_scores_tell_answerable_from_unanswerable_only_when_the_features_do() -> None:
-    honest = _rates(out_of_fold(_rows(150, 0)), 0.5)
+    honest = _rates(_out_of_fold(_rows(150, 0)), 0.5)
     assert honest["refused_unanswerable"] > 0.9 and honest["refused_answerable"] < 0.1
     # No signal: the ranker's pick is right a third of the time, and the answerer has no grounds to answer.
-    noise = _rates(out_of_fold(_rows(150, 1, signal=False)), 0.5)
+    noise = _rates(_out_of_fold(_rows(150, 1, signal=False)), 0.5)
     assert noise["cite_at_1"] < 0.5 and noise["refused_answerable"] > 0.5
 
 
